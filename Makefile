@@ -1,0 +1,46 @@
+# The two Quickstart commands: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: demo test lint types unit bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP_RUN)
+
+## make demo: build demo-vault/ from the bundled library (offline, no Zotero needed)
+demo: $(STAMP_RUN)
+	ZOTSYNC_OFFLINE=1 $(BIN)/zotsync demo demo-vault
+
+## make test: lint, types and the test suite
+test: $(STAMP_TEST) lint types unit
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check zotsync tests bench
+	$(BIN)/ruff format --check zotsync tests bench
+
+types: $(STAMP_TEST)
+	$(BIN)/mypy
+
+unit: $(STAMP_TEST)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+bench: $(STAMP_TEST)
+	$(BIN)/python bench/run.py --sizes 1000 10000
+
+docs: $(STAMP_TEST)
+	$(BIN)/python docs/gen_cli.py > docs/cli.md
+
+clean:
+	rm -rf $(VENV) demo-vault build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,234 @@
+"""``init``, ``demo``, ``sync`` and ``status``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zotsync import api
+from zotsync.cli.common import Ctx, common_options
+from zotsync.errors import EXIT_OK, EXIT_PARTIAL
+from zotsync.sync.engine import SyncOptions
+
+SOURCES = click.Choice(["sqlite", "local", "web", "bbt-json", "demo"])
+
+
+def source_options(func: Any) -> Any:
+    """The source options shared by ``sync`` and ``watch`` (recorded in zotsync.yaml)."""
+    func = click.option("--source", type=SOURCES, help="Where to read the library from.")(func)
+    func = click.option(
+        "--zotero-db", type=click.Path(path_type=Path), help="Path of zotero.sqlite (sqlite source)."
+    )(func)
+    func = click.option(
+        "--bbt-json", type=click.Path(path_type=Path), help="Better BibTeX JSON export file."
+    )(func)
+    func = click.option("--library", help="user, user:ID or group:ID (web/local sources).")(func)
+    func = click.option(
+        "--collection",
+        "collections",
+        multiple=True,
+        help="Only this collection (and its subcollections); repeatable.",
+    )(func)
+    return func
+
+
+def make_source_options(
+    source: str | None,
+    zotero_db: Path | None,
+    bbt_json: Path | None,
+    library: str | None,
+    collections: tuple[str, ...],
+) -> api.SourceOptions:
+    return api.SourceOptions(
+        source=source,
+        zotero_db=str(zotero_db) if zotero_db else None,
+        bbt_json=str(bbt_json) if bbt_json else None,
+        library=library,
+        collections=list(collections),
+    )
+
+
+@click.command("init")
+@click.argument("vault_dir", type=click.Path(path_type=Path))
+@source_options
+@common_options
+def init_cmd(
+    ctx: Ctx,
+    vault_dir: Path,
+    source: str | None,
+    zotero_db: Path | None,
+    bbt_json: Path | None,
+    library: str | None,
+    collections: tuple[str, ...],
+) -> int:
+    """Create a vault from the starter template (never overwrites a file) and write zotsync.yaml."""
+    opts = make_source_options(source, zotero_db, bbt_json, library, collections)
+    result = api.init_vault(vault_dir, opts)
+    if ctx.json:
+        ctx.emit({"vault": str(result.vault), "created": result.created, "kept": result.kept})
+    else:
+        ctx.out(f"vault ready at {result.vault}: {len(result.created)} files created, "
+                f"{len(result.kept)} existing files kept")
+        ctx.out(f"next: zotsync sync --vault {vault_dir}")
+    return EXIT_OK
+
+
+def _progress_bar(ctx: Ctx) -> Any:
+    if ctx.quiet or ctx.json:
+        return None, None
+    state: dict[str, Any] = {}
+
+    def progress(done: int, total: int) -> None:
+        if total < 500:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = click.progressbar(length=total, label="syncing", file=click.get_text_stream("stderr"))
+            bar.__enter__()
+            state["bar"] = bar
+        bar.update(done - state.get("done", 0))
+        state["done"] = done
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+    return progress, close
+
+
+def sync_summary(report: api.SyncReport) -> dict[str, Any]:
+    data: dict[str, Any] = report.result.counts()
+    data["errors"] = report.result.errors
+    data["conflict_paths"] = report.result.conflict_paths
+    data["refs_pending"] = report.refs_pending
+    data["index_written"] = report.index_written
+    return data
+
+
+@click.command("sync")
+@source_options
+@click.option("--dry-run", is_flag=True, help="Print the plan of actions; write nothing.")
+@click.option("--no-refs", is_flag=True, help="Do not fetch reference lists this time.")
+@click.option("--force-delete", is_flag=True, help="Allow a sync that would delete most notes.")
+@click.option("--recreate", is_flag=True, help="Recreate notes you deleted.")
+@click.option(
+    "--overwrite-conflicts",
+    is_flag=True,
+    help="Replace managed regions you edited with zotsync's version (backups are kept).",
+)
+@click.option("--full", is_flag=True, help="Re-read everything even if nothing seems changed.")
+@common_options
+def sync_cmd(
+    ctx: Ctx,
+    source: str | None,
+    zotero_db: Path | None,
+    bbt_json: Path | None,
+    library: str | None,
+    collections: tuple[str, ...],
+    dry_run: bool,
+    no_refs: bool,
+    force_delete: bool,
+    recreate: bool,
+    overwrite_conflicts: bool,
+    full: bool,
+) -> int:
+    """One incremental sync pass from Zotero into the vault."""
+    vault = ctx.resolve_vault()
+    opts = make_source_options(source, zotero_db, bbt_json, library, collections)
+    progress, close = _progress_bar(ctx)
+    try:
+        report = api.sync(
+            vault,
+            config_path=ctx.config,
+            source_options=opts,
+            options=SyncOptions(
+                dry_run=dry_run,
+                force_delete=force_delete,
+                recreate=recreate,
+                overwrite_conflicts=overwrite_conflicts,
+                full=full,
+            ),
+            refs=not no_refs,
+            progress=progress,
+        )
+    finally:
+        if close:
+            close()
+    result = report.result
+    if ctx.json:
+        data = sync_summary(report)
+        if dry_run:
+            data["actions"] = result.actions
+        ctx.emit(data)
+    else:
+        if dry_run:
+            for action in result.actions:
+                ctx.out(f"{action['action']:>10}  {action['path']}")
+            ctx.out("(dry run: nothing written)")
+        c = result.counts()
+        ctx.out(
+            f"{c['items']} items: {c['created']} created, {c['updated']} updated, "
+            f"{c['renamed']} renamed, {c['trashed']} deleted, {c['unchanged']} unchanged"
+            + (f", {c['conflicts']} conflicts" if c["conflicts"] else "")
+            + (f", {c['failed']} failed" if c["failed"] else "")
+        )
+        for path in result.conflict_paths:
+            ctx.out(f"conflict: {path} — your edit to a managed region was kept; "
+                    "zotsync's version is beside it")
+        for error in result.errors:
+            click.echo(f"failed: {error}", err=True)
+        if report.refs_pending:
+            ctx.out(f"references pending for {report.refs_pending} items (fetched on a later run)")
+    return EXIT_PARTIAL if result.failed else EXIT_OK
+
+
+@click.command("demo")
+@click.argument("vault_dir", type=click.Path(path_type=Path))
+@common_options
+def demo_cmd(ctx: Ctx, vault_dir: Path) -> int:
+    """Build a demo vault from the bundled library: offline, no Zotero needed."""
+    from zotsync import planning
+
+    result = planning.build_demo(vault_dir)
+    if ctx.json:
+        ctx.emit(result)
+    else:
+        ctx.out(f"demo vault written to {result['vault']}")
+        ctx.out(f"  {result['notes']} paper notes in Papers/, "
+                f"{result['reference_links']} reference links between them")
+        ctx.out(f"  reading plan: {result['plan']}")
+        ctx.out("  browse: Home.md, Papers.md, Tags/, Collections/")
+        ctx.out("open the folder as a vault in Obsidian to follow the links and the graph")
+    return EXIT_OK
+
+
+@click.command("status")
+@common_options
+def status_cmd(ctx: Ctx) -> int:
+    """Last sync, counts, conflicts, errors and whether a daemon is running."""
+    from zotsync import planning
+
+    data = planning.status(ctx.resolve_vault())
+    if ctx.json:
+        ctx.emit(data)
+        return EXIT_OK
+    daemon = data["daemon"]
+    ctx.out(f"daemon: {'running, pid ' + str(daemon['pid']) + ' since ' + str(daemon['started']) if daemon else 'not running'}")
+    last = data["last_sync"]
+    if last:
+        ctx.out(f"last sync: {last['at']} — {last['created']} created, {last['updated']} updated, "
+                f"{last['failed']} failed")
+        for err in last.get("errors", [])[:10]:
+            ctx.out(f"  error: {err}")
+    else:
+        ctx.out("last sync: never")
+    ctx.out(f"syncs run: {data['syncs_total']}")
+    ctx.out(f"conflicts: {data['conflicts']}")
+    ctx.out(f"items without references: {data['missing_refs']}"
+            + (f" ({', '.join(f'{k}: {v}' for k, v in data['missing_refs_reasons'].items())})"
+               if data.get("missing_refs_reasons") else ""))
+    if data.get("next_plan"):
+        ctx.out(f"next weekly plan: {data['next_plan']}")
+    return EXIT_OK

@@ -1,0 +1,141 @@
+"""Fill in what Zotero lacks for arXiv papers: the abstract and the date, from arXiv.
+
+Items saved from a PDF or a bare URL often have an arXiv id but no abstract or date, which
+leaves the note's ``abstract`` region empty and the planner without a year. For such items
+this asks arXiv (one ``id_list`` request per 100 ids, through the run's rate-limited
+:class:`~zotsync.arxiv_api.ArxivClient`) and returns the *missing* fields only: a value
+Zotero has is never overridden, and nothing is written to Zotero.
+
+Answers are cached in SQLite (a path, or an open connection such as the state DB), so a
+paper is asked for once: found papers forever (an abstract and first-submission date do not
+change), missing ids for :data:`MISSING_TTL` (they may be withdrawn or typos, but arXiv
+sometimes lags). The date is the *first submission* (``published``), so a note's year does
+not move when the authors post v2.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from zotsync.add.ids import arxiv_id_from_fields
+from zotsync.arxiv_api import ArxivPaper
+from zotsync.model import Item
+
+MISSING_TTL = timedelta(days=30)
+ENRICHED_FIELDS = ("abstractNote", "date")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS arxiv_metadata (
+    arxiv_id TEXT PRIMARY KEY,
+    fetched_at TEXT NOT NULL,
+    found INTEGER NOT NULL,
+    abstract TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT ''
+)
+"""
+
+
+class PaperFetcher(Protocol):
+    """What enrichment needs from an arXiv client."""
+
+    def fetch_by_ids(self, ids: Iterable[str]) -> dict[str, ArxivPaper]: ...
+
+
+def missing_fields(fields: Mapping[str, str]) -> list[str]:
+    """The enrichable fields this item lacks (empty or whitespace counts as lacking)."""
+    return [name for name in ENRICHED_FIELDS if not fields.get(name, "").strip()]
+
+
+def _open(cache: str | Path | sqlite3.Connection) -> tuple[sqlite3.Connection, bool]:
+    if isinstance(cache, sqlite3.Connection):
+        conn, owned = cache, False
+    else:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        conn, owned = sqlite3.connect(str(cache)), True
+    conn.execute(_SCHEMA)
+    return conn, owned
+
+
+def _cached(
+    conn: sqlite3.Connection, ids: list[str], now: datetime
+) -> dict[str, tuple[str, str] | None]:
+    """Fresh cache rows: id -> (abstract, date), or None for a recently missing id."""
+    out: dict[str, tuple[str, str] | None] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT arxiv_id, fetched_at, found, abstract, date FROM arxiv_metadata "
+            f"WHERE arxiv_id IN ({marks})",
+            chunk,
+        )
+        for arxiv_id, fetched_at, found, abstract, date in rows:
+            if found:
+                out[arxiv_id] = (abstract, date)
+            elif now - datetime.fromisoformat(fetched_at) < MISSING_TTL:
+                out[arxiv_id] = None
+    return out
+
+
+def enrich_items(
+    items: Iterable[Item],
+    cache: str | Path | sqlite3.Connection,
+    client: PaperFetcher,
+    *,
+    now: datetime | None = None,
+) -> dict[str, dict[str, str]]:
+    """``{item key: {"abstractNote": …, "date": …}}`` with only the fields the item lacks.
+
+    Items without an arXiv id, or with both fields present, cost nothing. Only ids not in the
+    cache are fetched. An item whose arXiv record has nothing to add is left out.
+    """
+    now = now or datetime.now(UTC)
+    wanted: dict[str, tuple[str, list[str]]] = {}
+    for item in items:
+        lacking = missing_fields(item.fields)
+        arxiv_id = arxiv_id_from_fields(item.fields) if lacking else None
+        if arxiv_id:
+            wanted[item.key] = (arxiv_id, lacking)
+    if not wanted:
+        return {}
+    conn, owned = _open(cache)
+    try:
+        ids = sorted({arxiv_id for arxiv_id, _ in wanted.values()})
+        known = _cached(conn, ids, now)
+        to_fetch = [i for i in ids if i not in known]
+        if to_fetch:
+            fetched = client.fetch_by_ids(to_fetch)
+            stamp = now.isoformat()
+            for arxiv_id in to_fetch:
+                paper = fetched.get(arxiv_id)
+                if paper is None:
+                    known[arxiv_id] = None
+                    conn.execute(
+                        "INSERT OR REPLACE INTO arxiv_metadata VALUES (?, ?, 0, '', '')",
+                        (arxiv_id, stamp),
+                    )
+                else:
+                    value = (paper.summary, paper.published.date().isoformat())
+                    known[arxiv_id] = value
+                    conn.execute(
+                        "INSERT OR REPLACE INTO arxiv_metadata VALUES (?, ?, 1, ?, ?)",
+                        (arxiv_id, stamp, *value),
+                    )
+            conn.commit()
+    finally:
+        if owned:
+            conn.close()
+    result: dict[str, dict[str, str]] = {}
+    for key, (arxiv_id, lacking) in wanted.items():
+        record = known.get(arxiv_id)
+        if record is None:
+            continue
+        values = {"abstractNote": record[0], "date": record[1]}
+        filled = {name: values[name] for name in lacking if values[name]}
+        if filled:
+            result[key] = filled
+    return result

@@ -1,0 +1,525 @@
+"""Vault I/O for reading plans and index notes (the pure core is :mod:`zotsync.plan`).
+
+The planner sees papers as :class:`~zotsync.plan.papers.PaperInfo`, built from two places: the
+state DB (date added and the in-library references recorded by the last sync) and each paper
+note's frontmatter (status, priority, tags — the user's values win). Frontmatter is cached in
+the state DB by note signature, so a plan or index over 10,000 notes reads only the notes that
+changed since the last time.
+
+Plan and index notes are written like paper notes: only their managed region (and their own
+frontmatter keys) change, atomically, and only when the text differs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from zotsync.config import Config
+from zotsync.errors import NoteError, ZotsyncError
+from zotsync.model import Library
+from zotsync.plan.ics import plan_calendar
+from zotsync.plan.index import (
+    collection_index,
+    empty_region,
+    is_pristine,
+    master_index,
+    new_index_note,
+    tag_index,
+)
+from zotsync.plan.note import (
+    apply_ticks,
+    new_plan_note,
+    parse_plan_region,
+    plan_frontmatter,
+    plan_region,
+    set_ticks,
+    unfinished_links,
+)
+from zotsync.plan.papers import PaperInfo, cited_by_counts
+from zotsync.plan.select import Pick, PlanChoice, select_plan
+from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
+from zotsync.plan.status import normalize_priority, normalize_status
+from zotsync.plan.weeks import default_week, normalize_week, week_has_started
+from zotsync.refs.resolve import RefGraph
+from zotsync.state.db import StateDB
+from zotsync.sync.context import Placement
+from zotsync.vault.atomic import file_sig, write_atomic
+from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
+from zotsync.vault.regions import parse_note, region_block, splice_regions
+
+PLAN_REGION = "plan"
+INDEX_REGION = "index"
+
+
+# -- papers ------------------------------------------------------------------------------------
+def record_library(state: StateDB, library_label: str, library: Library, graph: RefGraph | None) -> None:
+    """Remember date added and in-library references per item for plans and indexes."""
+    rows = []
+    for item in library.items:
+        refs: list[str] = []
+        if graph is not None and item.key in graph.items:
+            refs = graph.items[item.key].in_library
+        rows.append((library_label, item.key, item.date_added, json.dumps(refs)))
+    with state.transaction():
+        state.conn.execute("DELETE FROM papers WHERE library = ? AND key NOT IN (%s)" % ",".join(
+            "?" * len(rows)) if rows else "DELETE FROM papers WHERE library = ?",
+            [library_label, *[r[1] for r in rows]])
+        state.conn.executemany(
+            "INSERT INTO papers (library, key, date_added, refs) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(library, key) DO UPDATE SET date_added = excluded.date_added, "
+            "refs = excluded.refs",
+            rows,
+        )
+
+
+def _note_meta(text: str) -> dict[str, Any]:
+    fm = read_frontmatter(text)
+    tags = fm.get("tags") or []
+    collections = fm.get("collections") or []
+    year = fm.get("year")
+    return {
+        "title": str(fm.get("title") or ""),
+        "status": normalize_status(fm.get("status")) or "to-read",
+        "priority": normalize_priority(fm.get("priority")),
+        "tags": [str(t).lstrip("#") for t in tags] if isinstance(tags, list) else [str(tags)],
+        "collections": [str(c) for c in collections] if isinstance(collections, list) else [],
+        "year": year if isinstance(year, int) else None,
+    }
+
+
+def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
+    """Every live paper note as the planner sees it (frontmatter cached by signature)."""
+    label = config.library
+    items = state.load_items(label)
+    rows = {
+        r[0]: r[1:]
+        for r in state.conn.execute(
+            "SELECT key, date_added, refs, note_sig, note_meta FROM papers WHERE library = ?", (label,)
+        )
+    }
+    papers: list[PaperInfo] = []
+    updates = []
+    for key, item in items.items():
+        if not item.path or item.deleted or item.tombstone or key not in rows:
+            continue
+        date_added, refs, note_sig, note_meta = rows[key]
+        path = vault / item.path
+        sig = file_sig(path)
+        if sig is None:
+            continue
+        sig_text = f"{sig.mtime_ns}:{sig.size}:{sig.ino}"
+        if note_sig == sig_text and note_meta:
+            meta = json.loads(note_meta)
+        else:
+            try:
+                meta = _note_meta(path.read_text(encoding="utf-8"))
+            except (NoteError, OSError, UnicodeDecodeError):
+                continue
+            updates.append((sig_text, json.dumps(meta), label, key))
+        papers.append(
+            PaperInfo(
+                key=key,
+                title=meta["title"] or item.title or key,
+                link=Path(item.path).stem,
+                path=item.path,
+                status=meta["status"],
+                priority=meta["priority"],
+                tags=tuple(meta["tags"]),
+                collections=tuple(meta["collections"]),
+                year=meta["year"],
+                date_added=date_added or "",
+                references=tuple(json.loads(refs)),
+            )
+        )
+    if updates:
+        with state.transaction():
+            state.conn.executemany(
+                "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
+                updates,
+            )
+    papers.sort(key=lambda p: p.key)
+    return papers
+
+
+# -- writing managed notes ---------------------------------------------------------------------
+def write_region_note(
+    vault: Path, rel: str, region_name: str, content: str, new_text: str,
+    frontmatter: Mapping[str, Any] | None = None,
+) -> bool:
+    """Create ``rel`` with ``new_text``, or splice ``content`` into its region. True if written."""
+    path = vault / rel
+    sig = file_sig(path)
+    if sig is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, new_text.encode("utf-8"), expect=None)
+        return True
+    text = path.read_text(encoding="utf-8")
+    parsed = parse_note(text)
+    if parsed.problems:
+        raise NoteError(f"{rel}: managed region markers are broken", fix="restore them or delete the note")
+    if region_name in parsed.regions:
+        new = splice_regions(text, {region_name: content})
+    else:
+        new = text.rstrip("\n") + "\n\n" + region_block(region_name, content)
+    if frontmatter:
+        existing = read_frontmatter(new)
+        changes = {k: v for k, v in frontmatter.items() if existing.get(k) != v}
+        if changes:
+            new = splice_frontmatter(new, changes)
+    if new == text:
+        return False
+    write_atomic(path, new.encode("utf-8"), expect=sig)
+    return True
+
+
+# -- indexes -----------------------------------------------------------------------------------
+def write_indexes(
+    vault: Path,
+    config: Config,
+    state: StateDB,
+    library: Library | None = None,
+    graph: RefGraph | None = None,
+    placements: Mapping[str, Placement] | None = None,
+) -> int:
+    """Write tag, collection and master index notes; return how many files were written."""
+    if library is not None:
+        record_library(state, config.library, library, graph)
+    papers = read_papers(vault, config, state)
+    notes = []
+    for note in tag_index(papers):
+        notes.append((_refolder(note.path, "Tags", config.index.tags_folder), note.title, note.region))
+    for note in collection_index(papers):
+        notes.append(
+            (_refolder(note.path, "Collections", config.index.collections_folder), note.title, note.region)
+        )
+    master = master_index(papers, group_by="tag" if config.index.group_by == "tag" else "collection")
+    notes.append((config.index.master, "Papers", master))
+    written = 0
+    current = set()
+    for rel, title, region in notes:
+        current.add(rel)
+        if write_region_note(vault, rel, INDEX_REGION, region, new_index_note(title, region)):
+            written += 1
+    previous = {r[0] for r in state.conn.execute("SELECT path FROM files WHERE kind = 'index'")}
+    for rel in sorted(previous - current):
+        path = vault / rel
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        title = Path(rel).stem
+        if is_pristine(text, title):
+            trash = vault / ".zotsync" / "trash" / "index" / rel
+            trash.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(trash)
+            written += 1
+        elif write_region_note(vault, rel, INDEX_REGION, empty_region(title), ""):
+            written += 1
+    with state.transaction():
+        state.conn.execute("DELETE FROM files WHERE kind = 'index'")
+        state.conn.executemany(
+            "INSERT OR REPLACE INTO files (path, kind) VALUES (?, 'index')", [(p,) for p in current]
+        )
+    return written
+
+
+def _refolder(path: str, default: str, folder: str) -> str:
+    if folder != default and path.startswith(default + "/"):
+        return folder.strip("/") + path[len(default) :]
+    return path
+
+
+# -- plans -------------------------------------------------------------------------------------
+def _plan_notes(vault: Path, config: Config) -> dict[str, Path]:
+    folder = vault / config.plan.folder
+    if not folder.is_dir():
+        return {}
+    out = {}
+    for path in sorted(folder.glob("*.md")):
+        try:
+            out[normalize_week(path.stem)] = path
+        except ZotsyncError:
+            continue
+    return out
+
+
+def _stem_keys(state: StateDB, config: Config) -> dict[str, str]:
+    return {
+        Path(s.path).stem: k
+        for k, s in state.load_items(config.library).items()
+        if s.path and not s.deleted
+    }
+
+
+def status_updates_from_plans(vault: Path, config: Config, state: StateDB) -> dict[str, str]:
+    """Ticked boxes in plan notes → paper statuses to set in this sync (keyed by item key)."""
+    notes = _plan_notes(vault, config)
+    if not notes:
+        return {}
+    stems = _stem_keys(state, config)
+    previous = json.loads(state.get_meta("plan_boxes") or "{}")
+    out: dict[str, str] = {}
+    today = date.today()
+    for week, path in notes.items():
+        try:
+            lines = parse_plan_region(path.read_text(encoding="utf-8"))
+        except OSError:
+            continue
+        statuses = _statuses(vault, state, config, [line.link for line in lines], stems)
+        decision = apply_ticks(
+            lines,
+            statuses,
+            previous=previous.get(week),
+            week_started=week_has_started(week, today),
+            mark_reading=config.plan.reading_when_started,
+        )
+        for link, status in decision.statuses.items():
+            if link in stems:
+                out[stems[link]] = status
+    return out
+
+
+def _statuses(
+    vault: Path, state: StateDB, config: Config, links: list[str], stems: Mapping[str, str]
+) -> dict[str, str]:
+    items = state.load_items(config.library)
+    out = {}
+    for link in links:
+        key = stems.get(link)
+        if key is None or not items[key].path:
+            continue
+        try:
+            fm = read_frontmatter((vault / str(items[key].path)).read_text(encoding="utf-8"))
+        except (OSError, NoteError):
+            continue
+        out[link] = normalize_status(fm.get("status")) or "to-read"
+    return out
+
+
+def sync_plan_boxes(vault: Path, config: Config, state: StateDB | None = None) -> int:
+    """After a sync: make every plan note's boxes agree with the papers' statuses."""
+    from zotsync import api
+
+    own = state is None
+    state = state or api.open_state(vault)
+    try:
+        stems = _stem_keys(state, config)
+        boxes: dict[str, dict[str, bool]] = {}
+        written = 0
+        for week, path in _plan_notes(vault, config).items():
+            text = path.read_text(encoding="utf-8")
+            parsed = parse_note(text)
+            region = parsed.regions.get(PLAN_REGION)
+            if region is None:
+                continue
+            lines = parse_plan_region(region.content)
+            statuses = _statuses(vault, state, config, [line.link for line in lines], stems)
+            want = {line.link: statuses[line.link] == "read" for line in lines if line.link in statuses}
+            new_region = set_ticks(region.content, want)
+            boxes[week] = {line.link: want.get(line.link, line.checked) for line in lines}
+            if new_region != region.content:
+                write_atomic(
+                    path, splice_regions(text, {PLAN_REGION: new_region}).encode("utf-8"),
+                    expect=file_sig(path),
+                )
+                written += 1
+        state.set_meta("plan_boxes", json.dumps(boxes, sort_keys=True))
+        return written
+    finally:
+        if own:
+            state.close()
+
+
+@dataclass
+class PlanResult:
+    """``plan --json``: week, note path and the papers with slots."""
+
+    week: str
+    path: str
+    papers: list[dict[str, Any]] = field(default_factory=list)
+    topic: str | None = None
+    explain: list[str] = field(default_factory=list)
+    written: bool = False
+    kept: bool = False
+    ics: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"week": self.week, "path": self.path, "papers": self.papers, "topic": self.topic}
+
+
+def _slot_config(config: Config) -> SlotConfig:
+    return SlotConfig(
+        days=tuple(config.plan.slots.days),
+        time=config.plan.slots.time,
+        minutes=config.plan.slots.minutes,
+        tz=config.plan.timezone,
+    )
+
+
+def _existing_choice(
+    text: str, stems: Mapping[str, str], by_key: Mapping[str, PaperInfo]
+) -> PlanChoice | None:
+    lines = parse_plan_region(text)
+    picks = [
+        Pick(stems[line.link], line.reason or "planned", topic=None)
+        for line in lines
+        if line.link in stems and stems[line.link] in by_key
+    ]
+    if not picks:
+        return None
+    fm = read_frontmatter(text)
+    topic = fm.get("topic") if isinstance(fm.get("topic"), str) else None
+    return PlanChoice(topic=topic, picks=picks)
+
+
+def plan(
+    vault: Path,
+    *,
+    week: str | None = None,
+    count: int | None = None,
+    topic: str | None = None,
+    force: bool = False,
+    ics: Path | None = None,
+    config_path: Path | None = None,
+    hold_lock: bool = True,
+    today: date | None = None,
+) -> PlanResult:
+    """Write (or keep) the reading plan of ``week`` (PRODUCT: ``zotsync plan``)."""
+    from zotsync import api
+    from zotsync.vault.lock import VaultLock
+
+    vault = api.check_vault(vault)
+    config = api.configure(vault, config_path, None)
+    lock = VaultLock(vault, command="plan") if hold_lock else None
+    if lock:
+        lock.acquire()
+    state = api.open_state(vault)
+    try:
+        week = normalize_week(week) if week else default_week(today or date.today())
+        papers = read_papers(vault, config, state)
+        by_key = {p.key: p for p in papers}
+        stems = {p.link: p.key for p in papers}
+        notes = _plan_notes(vault, config)
+        rel = f"{config.plan.folder.strip('/')}/{week}.md"
+        result = PlanResult(week=week, path=rel)
+        choice = None
+        if week in notes and not force:
+            choice = _existing_choice(notes[week].read_text(encoding="utf-8"), stems, by_key)
+            result.kept = choice is not None
+        if choice is None:
+            carried: list[str] = []
+            last_topic = None
+            for other, path in notes.items():
+                if other >= week:
+                    continue
+                text = path.read_text(encoding="utf-8")
+                for link in unfinished_links(parse_plan_region(text)):
+                    key = stems.get(link)
+                    if key and by_key[key].status in ("to-read", "reading") and key not in carried:
+                        carried.append(key)
+                fm_topic = read_frontmatter(text).get("topic")
+                last_topic = fm_topic if isinstance(fm_topic, str) else last_topic
+            choice = select_plan(
+                papers,
+                count=count or config.plan.count,
+                topic=topic,
+                last_topic=last_topic,
+                carried=carried,
+                cited_by_count=cited_by_counts(papers),
+            )
+        slots = slots_for_week(week, _slot_config(config), count=max(1, len(choice.picks)))
+        rows = schedule(choice, by_key, slots)
+        region = plan_region(choice, by_key, slots, week)
+        fm = plan_frontmatter(week, choice.topic)
+        result.written = write_region_note(
+            vault, rel, PLAN_REGION, region, new_plan_note(week, region, fm), fm
+        )
+        result.topic = choice.topic
+        result.papers = [row.as_json() for row in rows]
+        result.explain = list(choice.explain) or [f"{p.key}: {p.reason}" for p in choice.picks]
+        if ics is not None:
+            data = plan_calendar(week, rows, vault.name, plan_path=rel)
+            target = ics if ics.is_absolute() else Path.cwd() / ics
+            if not target.exists() or target.read_bytes() != data:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(target, data, expect=file_sig(target))
+            result.ics = str(target)
+        sync_plan_boxes(vault, config, state)
+        return result
+    finally:
+        state.close()
+        if lock:
+            lock.release()
+
+
+def index(vault: Path, *, config_path: Path | None = None) -> int:
+    """``zotsync index``: write the index notes from the last sync's data."""
+    from zotsync import api
+    from zotsync.vault.lock import VaultLock
+
+    vault = api.check_vault(vault)
+    config = api.configure(vault, config_path, None)
+    with VaultLock(vault, command="index"):
+        state = api.open_state(vault)
+        try:
+            return write_indexes(vault, config, state)
+        finally:
+            state.close()
+
+
+def status(vault: Path) -> dict[str, Any]:
+    """``zotsync status --json``."""
+    from zotsync import api
+    from zotsync.vault.lock import read_lock_info
+    from zotsync.watch import due_plan_week
+
+    vault = api.check_vault(vault)
+    config = api.configure(vault, None, None)
+    lock = read_lock_info(vault)
+    daemon = None
+    if lock and lock.get("command") == "watch":
+        daemon = {"pid": lock.get("pid"), "started": lock.get("started")}
+    state = api.open_state(vault)
+    try:
+        last = state.last_run("sync")
+        reasons: dict[str, int] = json.loads(state.get_meta("refs_reasons") or "{}")
+        data: dict[str, Any] = {
+            "daemon": daemon,
+            "last_sync": last,
+            "syncs_total": state.count_runs("sync"),
+            "conflicts": state.count_conflicts(),
+            "missing_refs": int(state.get_meta("refs_pending") or 0),
+            "missing_refs_reasons": reasons,
+            "lock": lock,
+            "next_plan": due_plan_week(datetime.now(), config) if daemon else None,
+        }
+        return data
+    finally:
+        state.close()
+
+
+def build_demo(vault_dir: Path) -> dict[str, Any]:
+    """``zotsync demo``: init + sync from the bundled library + indexes + a plan (offline)."""
+    from zotsync import api
+
+    api.init_vault(vault_dir, api.SourceOptions(source="demo"))
+    report = api.sync(vault_dir)
+    result = plan(vault_dir)
+    state = api.open_state(vault_dir.resolve())
+    try:
+        links = sum(len(json.loads(r[0])) for r in state.conn.execute("SELECT refs FROM papers"))
+    finally:
+        state.close()
+    counts = report.result.counts()
+    return {
+        "vault": str(vault_dir.resolve()),
+        "notes": counts["items"],
+        "created": counts["created"],
+        "reference_links": links,
+        "plan": result.path,
+        "index_written": report.index_written,
+    }

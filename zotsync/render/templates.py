@@ -1,0 +1,119 @@
+"""Jinja2 templates: the vault's own override the packaged defaults, rendered in a sandbox.
+
+Templates live in ``<vault>/Templates/zotsync/*.md.j2`` (copied there by ``zotsync init``); a
+template the vault does not have comes from the package (``zotsync/vault_template``), so tests
+render exactly what users get. The sandbox plus a loader confined to those two folders means a
+template can neither call arbitrary Python nor read files (``..`` is refused by the loader).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from zotsync.errors import TemplateError
+
+TEMPLATE_DIR = Path("Templates") / "zotsync"
+NOTE_TEMPLATE = "note.md.j2"
+
+
+def packaged_template_dir() -> Path:
+    """Folder of the default templates inside the installed package."""
+    return Path(str(resources.files("zotsync") / "vault_template")) / TEMPLATE_DIR
+
+
+def packaged_vault_template() -> Path:
+    """The starter vault shipped with the package (``vault-template/`` in the repository)."""
+    return Path(str(resources.files("zotsync") / "vault_template"))
+
+
+class Templates:
+    """A sandboxed Jinja2 environment over the vault's templates, then the packaged ones."""
+
+    def __init__(self, vault: Path | None) -> None:
+        dirs = []
+        if vault is not None and (vault / TEMPLATE_DIR).is_dir():
+            dirs.append(str(vault / TEMPLATE_DIR))
+        dirs.append(str(packaged_template_dir()))
+        self.dirs = dirs
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(dirs),
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+        )
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def _where(self, name: str) -> str:
+        for folder in self.dirs:
+            candidate = Path(folder) / name
+            if candidate.exists():
+                return str(candidate)
+        return name
+
+    def get(self, name: str) -> jinja2.Template:
+        if name not in self._cache:
+            try:
+                self._cache[name] = self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(
+                    f"template {exc.filename or self._where(name)}, line {exc.lineno}: {exc.message}",
+                    fix="correct the template, or delete it to fall back to the default",
+                ) from exc
+            except jinja2.TemplateNotFound as exc:
+                raise TemplateError(
+                    f"template {exc.name} not found in {', '.join(self.dirs)}",
+                    fix="run `zotsync init` on the vault to restore the default templates",
+                ) from exc
+        return self._cache[name]
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """Render ``name``; any error becomes a :class:`TemplateError` naming file and line."""
+        template = self.get(name)
+        try:
+            return template.render(context)
+        except jinja2.TemplateError as exc:
+            line = _error_line(exc)
+            raise TemplateError(
+                f"template {self._where(name)}{line}: {exc}",
+                fix="correct the template, or delete it to fall back to the default",
+            ) from exc
+        except Exception as exc:
+            line = _error_line(exc)
+            raise TemplateError(
+                f"template {self._where(name)}{line}: {type(exc).__name__}: {exc}",
+                fix="correct the template, or delete it to fall back to the default",
+            ) from exc
+
+    def fingerprint(self) -> str:
+        """Hash of every template source in use, so a template edit re-renders all notes."""
+        digest = hashlib.blake2b(digest_size=16)
+        seen = set()
+        for folder in self.dirs:
+            for path in sorted(Path(folder).glob("*.j2")):
+                if path.name in seen:
+                    continue
+                seen.add(path.name)
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def _error_line(exc: BaseException) -> str:
+    """Best effort: the template line number from a runtime error's traceback."""
+    tb = exc.__traceback__
+    lineno = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2") or "<template>" in (
+            tb.tb_frame.f_code.co_filename
+        ):
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    return f", line {lineno}" if lineno else ""

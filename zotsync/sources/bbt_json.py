@@ -1,0 +1,236 @@
+"""The ``bbt-json`` source: a Better BibTeX "BetterBibTeX JSON" (auto-)export file.
+
+Users who keep BBT's "keep updated" export get a file rewritten on every change; the daemon
+watches it (:meth:`BbtJsonSource.watch_paths`) and :meth:`BbtJsonSource.read` re-parses it
+only when its ``(mtime_ns, size)`` moved.
+
+What the format looks like (BBT ``translators/lib/bbtjson.ts``): ``{"config", "version",
+"collections": {KEY: {key, name, parent, items: [itemID…], collections: [KEY…]}}, "items":
+[…]}``; each item is a flat translator item — fields at the top level, ``itemID``,
+``itemKey``/``key``, ``uri``, ``citationKey`` (older: ``citekey``), ``creators``, ``tags``,
+``notes`` (objects or bare HTML strings), ``attachments`` (``path`` is the local file path,
+``mimeType``; no link mode, no URL), ``relations`` (older: a list of ``dc:relation`` URIs;
+newer: the predicate map). Dates are ``YYYY-MM-DD HH:MM:SS`` (UTC). Current BBT writes
+collection membership **only** in the top-level map (by item id) and exports no annotations;
+older exports have a per-item ``collections`` key list — both are read.
+
+The file is turned into API-shaped objects and handed to the shared JSON reader, so it ends
+up in the same model as the web and local sources.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from zotsync.errors import SourceUnavailable
+from zotsync.model import BASE_FIELDS, Library, LibraryRef
+from zotsync.sources.zotero_json import JsonObj, library_from_objects
+
+#: what a BBT JSON export does not carry (see module doc)
+#: (``<level>.<attribute>`` as the source contract names them). Also lost, outside the
+#: comparison: imported_url vs imported_file link modes (both read as imported_file), and
+#: note keys/dates when BBT wrote notes as bare HTML strings (older exports).
+UNKNOWN_TO_SOURCE: frozenset[str] = frozenset({"attachment.annotations", "attachment.url"})
+_STRUCTURE = frozenset(
+    {
+        "itemID", "itemKey", "key", "uri", "select", "libraryID", "citekey", "citationKey",
+        "creators", "tags", "notes", "attachments", "relations", "collections", "version",
+        "dateAdded", "dateModified", "itemType", "multi", "cslType", "autoJournalAbbreviation",
+    }
+)  # fmt: skip
+_SQL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$")
+_URI = re.compile(r"^https?://zotero\.org/(users|groups)/(?:local/)?([^/]+)/items/([^/?#]+)")
+_STORAGE = re.compile(r"[/\\]storage[/\\]([A-Z0-9]{8})[/\\](.+)$")
+
+
+def iso_date(value: object) -> str:
+    """BBT's ``2024-01-15 09:00:00`` (UTC) → ``2024-01-15T09:00:00Z``; ISO passes through."""
+    text = value if isinstance(value, str) else ""
+    match = _SQL_DATE.match(text)
+    return f"{match.group(1)}T{match.group(2)}Z" if match else text
+
+
+def _key(entry: Mapping[str, Any], fallback: str) -> str:
+    for name in ("itemKey", "key"):
+        if isinstance(entry.get(name), str) and entry[name]:
+            return str(entry[name])
+    match = _URI.match(str(entry.get("uri") or ""))
+    return match.group(3) if match else fallback
+
+
+def library_ref(items: list[Mapping[str, Any]]) -> LibraryRef:
+    """The library from the items' ``uri`` (``users/local/…`` and unknown → user 0)."""
+    for entry in items:
+        match = _URI.match(str(entry.get("uri") or ""))
+        if match:
+            ident = int(match.group(2)) if match.group(2).isdigit() else 0
+            return LibraryRef("user" if match.group(1) == "users" else "group", ident)
+    return LibraryRef()
+
+
+def _fields(entry: Mapping[str, Any]) -> JsonObj:
+    """Flat fields; a base name without its type-specific twin gets the twin (bookTitle …)."""
+    item_type = str(entry.get("itemType") or "")
+    out: JsonObj = {}
+    for name, value in entry.items():
+        if name in _STRUCTURE:
+            continue
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = "\n".join(value)  # BBT test exports split Extra into lines
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            out[name] = iso_date(value) if name == "accessDate" else str(value)
+    for specific, base in BASE_FIELDS.get(item_type, {}).items():
+        if base in out and specific not in out:
+            out[specific] = out[base]
+    return out
+
+
+def _relations(raw: object) -> object:
+    if isinstance(raw, list):
+        return {"dc:relation": [r for r in raw if isinstance(r, str)]}
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def _attachment(att: Mapping[str, Any], parent: str, index: int) -> JsonObj:
+    path = str(att.get("path") or att.get("localPath") or "")
+    stored = _STORAGE.search(path)
+    key = _key(att, stored.group(1) if stored else f"{parent}-att{index}")
+    data: JsonObj = {
+        "key": key,
+        "itemType": "attachment",
+        "parentItem": parent,
+        "title": str(att.get("title") or ""),
+        "contentType": str(att.get("mimeType") or att.get("contentType") or ""),
+        "url": str(att.get("url") or ""),
+        "dateAdded": iso_date(att.get("dateAdded")),
+        "version": att.get("version") or 0,
+    }
+    if stored:
+        data.update(linkMode="imported_file", filename=stored.group(2))
+    elif path:
+        data.update(linkMode="linked_file", path=path)
+    else:
+        data["linkMode"] = "linked_url"
+    return data
+
+
+def _note(note: object, parent: str, index: int) -> JsonObj:
+    if isinstance(note, str):
+        return {"key": f"{parent}-note{index}", "itemType": "note", "parentItem": parent,
+                "note": note}  # fmt: skip
+    entry = note if isinstance(note, Mapping) else {}
+    return {
+        "key": _key(entry, f"{parent}-note{index}"),
+        "itemType": "note",
+        "parentItem": parent,
+        "note": str(entry.get("note") or ""),
+        "tags": entry.get("tags") or [],
+        "dateAdded": iso_date(entry.get("dateAdded")),
+        "dateModified": iso_date(entry.get("dateModified")),
+        "version": entry.get("version") or 0,
+    }
+
+
+def library_from_bbt(export: Mapping[str, Any]) -> Library:
+    """A parsed BBT JSON export → Library (pure; see the module doc for the format)."""
+    entries = [e for e in export.get("items") or [] if isinstance(e, Mapping)]
+    raw_colls = export.get("collections") or {}
+    raw_colls = raw_colls if isinstance(raw_colls, Mapping) else {}
+    member_of: dict[object, list[str]] = {}
+    collections: list[JsonObj] = []
+    for ckey, coll in raw_colls.items():
+        if not isinstance(coll, Mapping):
+            continue
+        key = str(coll.get("key") or ckey)
+        collections.append(
+            {"key": key, "name": str(coll.get("name") or ""), "parentCollection":
+             coll.get("parent") or False}
+        )  # fmt: skip
+        for item_id in coll.get("items") or []:
+            member_of.setdefault(item_id, []).append(key)
+    objects: list[JsonObj] = []
+    for entry in entries:
+        item_type = str(entry.get("itemType") or "")
+        if item_type in ("attachment", "note", "annotation", ""):
+            continue  # standalone notes/attachments are not papers
+        key = _key(entry, f"BBT{entry.get('itemID', len(objects))}")
+        in_colls = [c for c in entry.get("collections") or [] if isinstance(c, str)]
+        in_colls += [c for c in member_of.get(entry.get("itemID"), []) if c not in in_colls]
+        data: JsonObj = {
+            **_fields(entry),
+            "key": key,
+            "itemType": item_type,
+            "version": entry.get("version") or 0,
+            "creators": entry.get("creators") or [],
+            "tags": entry.get("tags") or [],
+            "collections": in_colls,
+            "relations": _relations(entry.get("relations")),
+            "dateAdded": iso_date(entry.get("dateAdded")),
+            "dateModified": iso_date(entry.get("dateModified")),
+            "citationKey": str(entry.get("citationKey") or entry.get("citekey") or ""),
+        }
+        objects.append(data)
+        for i, att in enumerate(entry.get("attachments") or []):
+            if isinstance(att, Mapping):
+                objects.append(_attachment(att, key, i))
+        objects += [_note(n, key, i) for i, n in enumerate(entry.get("notes") or [])]
+    top_version = max((int(d.get("version") or 0) for d in objects), default=0)
+    return library_from_objects(
+        objects, collections, ref=library_ref(entries), version=top_version or None
+    )
+
+
+class BbtJsonSource:
+    """A BBT JSON export file, re-read when it changes."""
+
+    name = "bbt-json"
+
+    def __init__(self, path: Path, *, retries: int = 3, retry_delay: float = 0.2) -> None:
+        self.path = Path(path)
+        self._retries = retries
+        self._retry_delay = retry_delay
+        self._seen: tuple[int, int] | None = None
+        self._library: Library | None = None
+
+    def watch_paths(self) -> list[Path]:
+        return [self.path]
+
+    def _stamp(self) -> tuple[int, int]:
+        try:
+            st = self.path.stat()
+        except OSError:
+            raise SourceUnavailable(
+                f"the Better BibTeX export {self.path} does not exist",
+                fix="in Zotero: File → Export Library…, format 'Better BibTeX JSON', tick "
+                "'Keep updated', save it there (or pass --bbt-json PATH)",
+            ) from None
+        return st.st_mtime_ns, st.st_size
+
+    def read(self) -> Library:
+        stamp = self._stamp()
+        if self._library is not None and stamp == self._seen:
+            return self._library
+        for attempt in range(self._retries):
+            try:
+                export = json.loads(self.path.read_text(encoding="utf-8"))
+                break
+            except (ValueError, UnicodeDecodeError):
+                if attempt + 1 == self._retries:  # BBT may be half-way through rewriting it
+                    raise SourceUnavailable(
+                        f"{self.path} is not a complete JSON export",
+                        fix="wait for Better BibTeX to finish writing it, or re-export",
+                    ) from None
+                time.sleep(self._retry_delay)
+                stamp = self._stamp()
+        if not isinstance(export, dict) or "items" not in export:
+            raise SourceUnavailable(
+                f"{self.path} is not a Better BibTeX JSON export (no 'items')",
+                fix="export with the 'Better BibTeX JSON' format, not CSL JSON or BibTeX",
+            )
+        self._library, self._seen = library_from_bbt(export), stamp
+        return self._library

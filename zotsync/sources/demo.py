@@ -1,0 +1,322 @@
+"""The ``demo`` source: a small deep-learning library bundled with zotsync.
+
+``zotsync demo VAULT`` has to show what a synced vault looks like on a machine with no Zotero
+and no network, so the library ships as package data (``zotsync/data/``) and this source turns it
+into the same :class:`~zotsync.model.Library` every other source produces. Reading is a pure
+function of the packaged bytes, so two runs give equal libraries (and the sync engine's second
+pass writes nothing).
+
+``demo_library.json`` — format ``zotsync-demo/1``, close to the Zotero web API JSON so it reads
+like a real library, but compact::
+
+    {"format": "zotsync-demo/1",
+     "library": {"type": "user", "id": 0, "name": "Demo Library", "version": 159,
+                 "relationBase": "http://zotero.org/users/local/<localUserKey>"},
+     "collections": [{"key": "2S9XBEVY", "name": "Deep Learning", "parentCollection": null}, ...],
+     "items": [{
+        "key": "6EGR7ZHM", "version": 51, "itemType": "preprint",
+        "citekey"?: "...",                             # only when not in citationKey / Extra
+        "fields": {"title": ..., "abstractNote": ..., "date": "2017-06-12",   # type-specific names
+                   "archiveID": "arXiv:1706.03762", "extra": "Citation Key: vaswani2017attention"},
+        "creators": ["Vaswani, Ashish", ...],        # "Last, First" = author; a string without a
+                                                     # comma, or {"name": ...}, is a single-field
+                                                     # name; or {"creatorType", "lastName", "firstName"}
+        "tags": ["nlp/transformers", {"tag": "Computer Science - Machine Learning", "type": 1}],
+        "collections": ["36R4SPKV"],
+        "relations": {"dc:relation": ["<relationBase>/items/KEY", ...]},   # string or list
+        "dateAdded": "2024-05-01T...Z", "dateModified": "...",
+        "attachments": [{"key", "title", "linkMode", "contentType", "path": "storage:<file>.pdf",
+                         "url"?, "dateAdded",
+                         "annotations": [{"key", "type", "text"?, "comment"?, "color", "pageLabel",
+                                          "sortIndex": "ppppp|oooooo|ttttt",
+                                          "position": {"pageIndex": 0, "rects": [[x1, y1, x2, y2]]},
+                                          "tags"?, "authorName"?, "isExternal"?,
+                                          "dateAdded", "dateModified"}]}],
+        "notes": [{"key", "html": "<div data-schema-version=\\"9\\">...</div>", "dateAdded",
+                   "dateModified", "tags"?}]}]}
+
+``library`` ``type``/``id`` give the :class:`~zotsync.model.LibraryRef`; the bundled file is the
+local user library ``LibraryRef("user", 0)``. Tags are strings
+(manual) or ``{"tag", "type": 1}`` (automatic), as the web API writes them.
+:func:`library_to_demo_json` writes any model library in this format (the full, non-compact
+spelling), so contract tests can hand a library to this source through a file.
+
+Citekeys come from the ``Citation Key:`` line of Extra (as for the other sources when no native
+field is set). Published papers carry an ``arXiv: ID`` line in Extra, preprints an ``archiveID``.
+
+``demo_references.json`` is a recorded Semantic Scholar ``/paper/batch`` answer (fields
+``paperId, externalIds, title, year, referenceCount, references``) for the demo papers. Every
+entry's ``referenceCount`` equals the length of its list, so the resolver never needs to complete
+it from the network. The reference resolver reads it through :func:`load_demo_references`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, Literal
+
+from zotsync.errors import SourceUnavailable
+from zotsync.model import (
+    Annotation,
+    Attachment,
+    ChildNote,
+    Collection,
+    Creator,
+    Item,
+    Library,
+    LibraryRef,
+    Tag,
+    with_base_fields,
+)
+
+FORMAT = "zotsync-demo/1"
+LIBRARY_FILE = "demo_library.json"
+REFERENCES_FILE = "demo_references.json"
+
+_CITEKEY_LINE = re.compile(r"^\s*Citation Key:\s*(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
+_FIX = "reinstall zotsync (pip install --force-reinstall zotsync)"
+
+
+def demo_data_file(name: str) -> Traversable:
+    """The packaged data file ``zotsync/data/<name>`` (works from a wheel or a zip too)."""
+    return files("zotsync").joinpath("data", name)
+
+
+def demo_references_path() -> Traversable:
+    """Where the recorded Semantic Scholar answer for the demo papers lives."""
+    return demo_data_file(REFERENCES_FILE)
+
+
+def load_demo_references() -> list[dict[str, Any]]:
+    """The recorded Semantic Scholar batch answer: one entry per demo paper that has references."""
+    data = _load_json(demo_references_path())
+    if not isinstance(data, list):
+        raise SourceUnavailable(f"{REFERENCES_FILE} is not a JSON list", fix=_FIX)
+    return data
+
+
+class DemoSource:
+    """Reads the bundled demo library (or another file in the same format, for tests)."""
+
+    name = "demo"
+
+    def __init__(self, path: Path | Traversable | None = None) -> None:
+        self._file = path if path is not None else demo_data_file(LIBRARY_FILE)
+
+    def read(self) -> Library:
+        """Parse the packaged JSON into fresh model objects (equal on every call)."""
+        return library_from_demo_json(_load_json(self._file))
+
+    def watch_paths(self) -> list[Path]:
+        """Package data never changes while zotsync runs, so there is nothing to watch."""
+        return []
+
+
+def library_from_demo_json(data: Mapping[str, Any]) -> Library:
+    """Build a :class:`Library` from the parsed ``zotsync-demo/1`` document (pure)."""
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        raise SourceUnavailable(f"demo library is not in the {FORMAT} format", fix=_FIX)
+    meta = data.get("library", {})
+    try:
+        kind: Literal["user", "group"] = "group" if meta.get("type") == "group" else "user"
+        ref = LibraryRef(kind, int(meta.get("id", 0)))
+        collections = {
+            c["key"]: Collection(c["key"], c["name"], parent=c.get("parentCollection") or None)
+            for c in data.get("collections", [])
+        }
+        items = [_item(raw, ref) for raw in data["items"]]
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise SourceUnavailable(f"demo library is malformed: {exc!r}", fix=_FIX) from exc
+    version = meta.get("version")
+    return Library(
+        ref=ref,
+        items=items,
+        collections=collections,
+        version=version if isinstance(version, int) else None,
+        data_dir=None,
+        name=str(meta.get("name", "Demo Library")),
+    )
+
+
+def library_to_demo_json(library: Library) -> dict[str, Any]:
+    """Write ``library`` in the ``zotsync-demo/1`` format (pure; inverse of the reader).
+
+    Lets a test express any model library, e.g. the canonical sample library of the source
+    contract, as a file :class:`DemoSource` reads back equal.
+    """
+    meta: dict[str, Any] = {"type": library.ref.type, "id": library.ref.id, "name": library.name}
+    if library.version is not None:
+        meta["version"] = library.version
+    return {
+        "format": FORMAT,
+        "library": meta,
+        "collections": [
+            {"key": c.key, "name": c.name, "parentCollection": c.parent}
+            for c in library.collections.values()
+        ],
+        "items": [_item_json(it) for it in library.items],
+    }
+
+
+def _item_json(item: Item) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": item.key, "version": item.version, "itemType": item.item_type}
+    out["fields"] = dict(item.fields)
+    match = _CITEKEY_LINE.search(item.fields.get("extra", ""))
+    if item.citekey != (item.fields.get("citationKey") or (match.group(1) if match else "")):
+        out["citekey"] = item.citekey  # only when it can't be read from the fields
+    out["creators"] = [
+        {"creatorType": c.creator_type, "name": c.last}
+        if c.single
+        else {"creatorType": c.creator_type, "lastName": c.last, "firstName": c.first}
+        for c in item.creators
+    ]
+    out["tags"] = [_tag_json(t) for t in item.tags]
+    out["collections"] = list(item.collections)
+    out["relations"] = {pred: list(objs) for pred, objs in item.relations.items()}
+    out["dateAdded"], out["dateModified"] = item.date_added, item.date_modified
+    out["attachments"] = [
+        {
+            "key": a.key,
+            "title": a.title,
+            "linkMode": a.link_mode,
+            "contentType": a.content_type,
+            "path": a.path,
+            "url": a.url,
+            "dateAdded": a.date_added,
+            "annotations": [_annotation_json(n) for n in a.annotations],
+        }
+        for a in item.attachments
+    ]
+    out["notes"] = [
+        {
+            "key": n.key,
+            "html": n.html,
+            "dateAdded": n.date_added,
+            "dateModified": n.date_modified,
+            "tags": [_tag_json(t) for t in n.tags],
+        }
+        for n in item.notes
+    ]
+    return out
+
+
+def _tag_json(tag: Tag) -> dict[str, Any]:
+    return {"tag": tag.name, "type": 1} if tag.auto else {"tag": tag.name}
+
+
+def _annotation_json(ann: Annotation) -> dict[str, Any]:
+    return {
+        "key": ann.key,
+        "type": ann.type,
+        "text": ann.text,
+        "comment": ann.comment,
+        "color": ann.color,
+        "pageLabel": ann.page_label,
+        "sortIndex": ann.sort_index,
+        "position": ann.position,
+        "authorName": ann.author,
+        "isExternal": ann.is_external,
+        "tags": [_tag_json(t) for t in ann.tags],
+        "dateAdded": ann.date_added,
+        "dateModified": ann.date_modified,
+    }
+
+
+def _load_json(resource: Path | Traversable) -> Any:
+    try:
+        return json.loads(resource.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SourceUnavailable(
+            f"cannot read the bundled demo data {resource}: {exc}", fix=_FIX
+        ) from exc
+
+
+def _item(raw: Mapping[str, Any], ref: LibraryRef) -> Item:
+    item_type = raw["itemType"]
+    fields = with_base_fields(item_type, dict(raw.get("fields", {})))
+    match = _CITEKEY_LINE.search(fields.get("extra", ""))
+    derived = fields.get("citationKey") or (match.group(1) if match else "")
+    citekey = raw.get("citekey", derived)
+    return Item(
+        key=raw["key"],
+        item_type=item_type,
+        fields=fields,
+        creators=[_creator(c) for c in raw.get("creators", [])],
+        tags=[_tag(t) for t in raw.get("tags", [])],
+        collections=list(raw.get("collections", [])),
+        relations=_relations(raw.get("relations", {})),
+        attachments=[_attachment(a) for a in raw.get("attachments", [])],
+        notes=[_note(n) for n in raw.get("notes", [])],
+        date_added=raw.get("dateAdded", ""),
+        date_modified=raw.get("dateModified", raw.get("dateAdded", "")),
+        version=int(raw.get("version", 0)),
+        citekey=citekey,
+        library=ref,
+    )
+
+
+def _creator(raw: str | Mapping[str, str]) -> Creator:
+    if isinstance(raw, str):
+        last, sep, first = raw.partition(", ")
+        return Creator(last, first) if sep else Creator(raw, single=True)
+    role = raw.get("creatorType", "author")
+    if "name" in raw:
+        return Creator(raw["name"], creator_type=role, single=True)
+    return Creator(raw["lastName"], raw.get("firstName", ""), creator_type=role)
+
+
+def _tag(raw: str | Mapping[str, Any]) -> Tag:
+    if isinstance(raw, str):
+        return Tag(raw)
+    return Tag(raw["tag"], auto=raw.get("type", 0) == 1)
+
+
+def _relations(raw: Mapping[str, str | list[str]]) -> dict[str, list[str]]:
+    # Zotero's web API writes a lone object as a string, several as a list; accept both.
+    return {pred: [objs] if isinstance(objs, str) else list(objs) for pred, objs in raw.items()}
+
+
+def _attachment(raw: Mapping[str, Any]) -> Attachment:
+    return Attachment(
+        key=raw["key"],
+        title=raw.get("title", ""),
+        link_mode=raw.get("linkMode", "imported_file"),
+        content_type=raw.get("contentType", ""),
+        path=raw.get("path", ""),
+        url=raw.get("url", ""),
+        annotations=[_annotation(a) for a in raw.get("annotations", [])],
+        date_added=raw.get("dateAdded", ""),
+    )
+
+
+def _annotation(raw: Mapping[str, Any]) -> Annotation:
+    return Annotation(
+        key=raw["key"],
+        type=raw["type"],
+        text=raw.get("text", ""),
+        comment=raw.get("comment", ""),
+        color=raw.get("color", "#ffd400"),
+        page_label=raw.get("pageLabel", ""),
+        sort_index=raw.get("sortIndex", ""),
+        position=dict(raw.get("position", {})),
+        author=raw.get("authorName", ""),
+        is_external=bool(raw.get("isExternal", False)),
+        tags=[_tag(t) for t in raw.get("tags", [])],
+        date_added=raw.get("dateAdded", ""),
+        date_modified=raw.get("dateModified", raw.get("dateAdded", "")),
+    )
+
+
+def _note(raw: Mapping[str, Any]) -> ChildNote:
+    return ChildNote(
+        key=raw["key"],
+        html=raw["html"],
+        date_added=raw.get("dateAdded", ""),
+        date_modified=raw.get("dateModified", raw.get("dateAdded", "")),
+        tags=[_tag(t) for t in raw.get("tags", [])],
+    )

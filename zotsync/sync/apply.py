@@ -1,0 +1,260 @@
+"""Carrying out one planned action on one note file.
+
+Every write goes through :func:`zotsync.vault.atomic.write_atomic` with the signature of the
+file as it was read, so an edit the user saves while zotsync works makes the write fail instead
+of being overwritten (the next run picks the edit up). A file with user text is backed up before
+it is replaced. Each function returns the new :class:`ItemState` row; the engine commits it only
+after the file operation succeeded, so a crash leaves the old row and the next run converges.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from zotsync.errors import NoteError
+from zotsync.render.note import POLICIES, REGION_NAMES, RenderedNote, text_hash
+from zotsync.state.db import ItemState
+from zotsync.vault.atomic import FileSig, backup_file, ensure_inside, file_sig, write_atomic
+from zotsync.vault.frontmatter import merge_owned, read_frontmatter, splice_frontmatter
+from zotsync.vault.regions import insert_regions, parse_note, region_block, splice_regions
+
+CONFLICT_SUFFIX = " (zotsync conflict)"
+
+
+@dataclass
+class Outcome:
+    """What happened to one note, for counts and reports."""
+
+    kind: str  # created, updated, unchanged, renamed, trashed, marked-deleted, conflict, failed
+    path: str | None = None
+    detail: str = ""
+    conflicts: list[str] = field(default_factory=list)
+
+
+def sig_tuple(sig: FileSig | None) -> tuple[int, int, int] | None:
+    return None if sig is None else (sig.mtime_ns, sig.size, sig.ino)
+
+
+def _with_sig(state: ItemState, sig: FileSig | None) -> ItemState:
+    return replace(
+        state,
+        mtime_ns=sig.mtime_ns if sig else None,
+        size=sig.size if sig else None,
+        ino=sig.ino if sig else None,
+    )
+
+
+def fm_hashes(values: dict[str, Any]) -> dict[str, str]:
+    return {k: text_hash(repr(v)) for k, v in values.items()}
+
+
+def has_user_text(text: str, owned: set[str] | None = None) -> bool:
+    """True when the note holds anything the user wrote (PRODUCT: "User text").
+
+    That is any byte outside the managed regions other than the initial empty ``## Notes``
+    heading, or any frontmatter key zotsync does not own.
+    """
+    parsed = parse_note(text)
+    owned = owned if owned is not None else set(POLICIES) | {"zotero-deleted"}
+    if parsed.frontmatter:
+        try:
+            keys = set(read_frontmatter(text))
+        except NoteError:
+            return True
+        if keys - owned:
+            return True
+    body = text[parsed.body_start :]
+    for region in sorted(parsed.regions.values(), key=lambda r: r.start, reverse=True):
+        rel_start = region.start - parsed.body_start
+        rel_end = region.end - parsed.body_start
+        body = body[:rel_start] + body[rel_end:]
+    body = re.sub(r"%% zotsync:(begin|end) [a-z0-9-]+ %%", "", body)
+    return re.sub(r"\s+", "", body) not in ("", "##Notes")
+
+
+class NoteWriter:
+    """File operations for paper notes inside one vault."""
+
+    def __init__(self, vault: Path, *, dry_run: bool = False) -> None:
+        self.vault = vault
+        self.dry_run = dry_run
+        self.writes = 0
+
+    def abs(self, rel: str) -> Path:
+        path = self.vault / rel
+        ensure_inside(self.vault, path)
+        return path
+
+    def _write(self, rel: str, data: str, expect: FileSig | None) -> FileSig | None:
+        path = self.abs(rel)
+        if self.dry_run:
+            return expect
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.writes += 1
+        return write_atomic(path, data.encode("utf-8"), expect=expect)
+
+    def create(self, state: ItemState, rendered: RenderedNote, target: str) -> Outcome:
+        sig = self._write(target, rendered.new_note_text(), None)
+        state.path = target
+        state.regions = {n: text_hash(c) for n, c in rendered.regions.items()}
+        state.frontmatter = fm_hashes(rendered.frontmatter)
+        state.tombstone = False
+        state.deleted = False
+        state.conflict = None
+        new = _with_sig(state, sig)
+        state.__dict__.update(new.__dict__)
+        return Outcome("created", target)
+
+    def update(
+        self,
+        state: ItemState,
+        rendered: RenderedNote,
+        current: str,
+        target: str,
+        *,
+        forced: dict[str, Any] | None = None,
+        adopt: bool = False,
+        overwrite_conflicts: bool = False,
+    ) -> Outcome:
+        """Splice the new rendering into the note at ``current``, moving it to ``target``."""
+        path = self.abs(current)
+        raw = path.read_bytes()
+        sig = file_sig(path)
+        text = raw.decode("utf-8")
+        parsed = parse_note(text)
+        if parsed.problems:
+            raise NoteError(
+                f"{current}: managed region markers are broken ({'; '.join(parsed.problems)})",
+                fix="restore the %% zotsync:begin/end NAME %% lines (a backup is in .zotsync/backups) "
+                "or delete the note to have it recreated with `zotsync sync --recreate`",
+            )
+        existing = read_frontmatter(text)  # raises NoteError on invalid YAML
+        new_regions: dict[str, str] = {}
+        conflicts: list[str] = []
+        region_hashes = dict(state.regions)
+        for name, content in rendered.regions.items():
+            region = parsed.regions.get(name)
+            if region is None:
+                continue
+            on_disk = text_hash(region.content)
+            wanted = text_hash(content)
+            if on_disk == wanted:
+                region_hashes[name] = wanted
+            elif adopt and not state.regions:
+                conflicts.append(name)
+            elif on_disk == state.regions.get(name) or overwrite_conflicts:
+                new_regions[name] = content
+                region_hashes[name] = wanted
+            else:
+                conflicts.append(name)
+        new_text = splice_regions(text, new_regions) if new_regions else text
+        missing = [n for n in REGION_NAMES if n in rendered.regions and n not in parsed.regions]
+        if missing and not parsed.regions and adopt:
+            conflicts.extend(missing)
+        fm_changes = merge_owned(existing, rendered.frontmatter, POLICIES)
+        remove = [
+            k
+            for k, pol in POLICIES.items()
+            if pol == "replace" and k in existing and k not in rendered.frontmatter
+            and k in state.frontmatter
+        ]
+        if "zotero-deleted" in existing:
+            remove.append("zotero-deleted")
+        if forced:
+            fm_changes.update({k: v for k, v in forced.items() if existing.get(k) != v})
+        if fm_changes or remove:
+            new_text = splice_frontmatter(new_text, fm_changes, remove=remove)
+        outcome = Outcome("unchanged", current)
+        new_sig = sig
+        if new_text != text:
+            if has_user_text(text) and not self.dry_run:
+                backup_file(self.vault, path)
+            new_sig = self._write(current, new_text, sig)
+            outcome = Outcome("updated", current)
+        if target != current:
+            new_sig = self._move(current, target)
+            outcome = Outcome("renamed", target, detail=current)
+        if conflicts:
+            self._write_conflict(target, rendered)
+            outcome.conflicts = conflicts
+        state.path = target
+        state.regions = region_hashes
+        state.frontmatter = fm_hashes(rendered.frontmatter)
+        state.deleted = False
+        state.tombstone = False
+        state.conflict = ",".join(conflicts) or None
+        state.__dict__.update(_with_sig(state, new_sig).__dict__)
+        return outcome
+
+    def _move(self, current: str, target: str) -> FileSig | None:
+        src, dst = self.abs(current), self.abs(target)
+        if self.dry_run:
+            return file_sig(src)
+        if dst.exists() and dst.resolve() != src.resolve():
+            raise NoteError(
+                f"cannot rename {current} to {target}: the target exists",
+                fix="rename or remove the other file, then sync again",
+            )
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(src, dst)
+        self.writes += 1
+        return file_sig(dst)
+
+    def conflict_path(self, target: str) -> str:
+        stem = target[: -len(".md")] if target.endswith(".md") else target
+        return f"{stem}{CONFLICT_SUFFIX}.md"
+
+    def _write_conflict(self, target: str, rendered: RenderedNote) -> None:
+        rel = self.conflict_path(target)
+        fm = {("zotsync-conflict-of" if k == "zotero-key" else k): v for k, v in rendered.frontmatter.items()}
+        text = RenderedNote(fm, rendered.regions, rendered.body).new_note_text()
+        path = self.abs(rel)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            return
+        self._write(rel, text, file_sig(path))
+
+    def delete(self, state: ItemState, current: str, *, archive: str | None) -> Outcome:
+        """Zotero deleted the item: mark the note, or move it to the trash when it has no user text."""
+        path = self.abs(current)
+        text = path.read_text(encoding="utf-8")
+        sig = file_sig(path)
+        if not has_user_text(text):
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            dest_rel = f".zotsync/trash/{stamp}/{current}"
+            if not self.dry_run:
+                dest = self.vault / dest_rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(path, dest)
+                self.writes += 1
+            state.path = None
+            state.deleted = True
+            state.__dict__.update(_with_sig(state, None).__dict__)
+            return Outcome("trashed", current, detail=dest_rel)
+        new_text = splice_frontmatter(text, {"zotero-deleted": True})
+        new_sig = sig
+        if new_text != text:
+            if not self.dry_run:
+                backup_file(self.vault, path)
+            new_sig = self._write(current, new_text, sig)
+        target = current
+        if archive:
+            target = f"{archive.strip('/')}/{Path(current).name}"
+            if target != current:
+                new_sig = self._move(current, target)
+        state.path = target
+        state.deleted = True
+        state.__dict__.update(_with_sig(state, new_sig).__dict__)
+        return Outcome("marked-deleted", target)
+
+
+def region_text(name: str, content: str) -> str:
+    """Re-exported for callers that add a missing region block."""
+    return region_block(name, content)
+
+
+__all__ = ["CONFLICT_SUFFIX", "NoteWriter", "Outcome", "has_user_text", "insert_regions"]

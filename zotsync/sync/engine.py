@@ -1,0 +1,393 @@
+"""One sync pass: snapshot both sides, plan every action, then carry them out one by one.
+
+Order of work and why:
+
+1. If the source's files, the templates, the config and every note are byte-for-byte what the
+   last pass left, stop: nothing can have changed (content hashes, not timestamps, decide).
+2. Read the source (a consistent snapshot) and scan the vault for ``zotero-key`` claims.
+3. Resolve reference lists (cache first, network within a time budget).
+4. Settle every note's name, then every note's link context, then hash each item's render
+   input; only items whose hash or note changed are rendered.
+5. Plan (pure, see :mod:`zotsync.sync.planner`), print the plan for ``--dry-run``, else execute.
+   Each action commits its own state row after its file operation; a failure rolls back only
+   that row and the run goes on (exit 1 at the end).
+6. Rewrite links to renamed notes everywhere in the vault, outside code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from zotsync.config import Config
+from zotsync.errors import ConflictError, NoteError, ZotsyncError
+from zotsync.model import Library
+from zotsync.refs.resolve import RefGraph
+from zotsync.render.images import copy_annotation_images
+from zotsync.render.note import render_note
+from zotsync.render.templates import Templates
+from zotsync.sources import Source
+from zotsync.state.db import ItemState, StateDB
+from zotsync.sync.apply import NoteWriter, Outcome
+from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
+from zotsync.sync.links import rewrite_renamed_links
+from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
+from zotsync.vault.scan import scan_notes
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+RefResolver = Callable[[Library], RefGraph | None]
+
+
+@dataclass
+class SyncOptions:
+    dry_run: bool = False
+    force_delete: bool = False
+    recreate: bool = False
+    overwrite_conflicts: bool = False
+    status_updates: dict[str, str] = field(default_factory=dict)
+    full: bool = False
+
+
+@dataclass
+class SyncResult:
+    """Counts (the ``sync --json`` contract) plus details for humans."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    renamed: int = 0
+    trashed: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    items: int = 0
+    actions: list[dict[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    conflict_paths: list[str] = field(default_factory=list)
+    renames: list[tuple[str, str]] = field(default_factory=list)
+    short_circuit: bool = False
+    interrupted: bool = False
+    library: Library | None = None
+    placements: dict[str, Placement] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        keys = ("created", "updated", "unchanged", "renamed", "trashed", "conflicts", "failed", "items")
+        return {k: getattr(self, k) for k in keys}
+
+
+def files_fingerprint(paths: list[Path]) -> str | None:
+    """Content hash of the source's files (None when there are none to hash)."""
+    if not paths:
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    for path in paths:
+        digest.update(str(path).encode())
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            digest.update(b"<absent>")
+    return digest.hexdigest()
+
+
+def config_fingerprint(config: Config) -> str:
+    return hashlib.blake2b(
+        json.dumps(asdict(config), sort_keys=True).encode(), digest_size=16
+    ).hexdigest()
+
+
+def filter_collections(library: Library, names: list[str]) -> Library:
+    """Keep items in the named collections or their subcollections (names or A/B paths)."""
+    if not names:
+        return library
+    wanted: set[str] = set()
+    missing = []
+    for name in names:
+        hits = [
+            key
+            for key, coll in library.collections.items()
+            if coll.name == name or "/".join(library.collection_path(key)) == name.strip("/")
+        ]
+        if not hits:
+            missing.append(name)
+        for key in hits:
+            wanted |= library.descendants(key)
+    if missing:
+        raise ZotsyncError(
+            f"no collection named {', '.join(repr(m) for m in missing)} in the library",
+            fix="check the name with Zotero (a nested collection may be given as Parent/Child)",
+        )
+    items = [i for i in library.items if wanted & set(i.collections)]
+    return replace(library, items=items)
+
+
+class Engine:
+    """Runs sync passes for one vault; the caller holds the vault lock."""
+
+    def __init__(
+        self,
+        vault: Path,
+        config: Config,
+        state: StateDB,
+        source: Source,
+        *,
+        resolve_refs: RefResolver | None = None,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.stop = stop
+        self.vault = vault
+        self.config = config
+        self.state = state
+        self.source = source
+        self.resolve_refs = resolve_refs
+        self.progress = progress
+        self.templates = Templates(vault)
+
+    def _global_fp(self) -> str:
+        return f"{self.templates.fingerprint()}:{config_fingerprint(self.config)}"
+
+    def run(self, options: SyncOptions | None = None) -> SyncResult:
+        options = options or SyncOptions()
+        result = SyncResult()
+        library_label = self.config.library
+        states = self.state.load_items(library_label)
+        known = {
+            s.path: ((s.mtime_ns, s.size, s.ino), s.key, library_label)
+            for s in states.values()
+            if s.path and s.sig
+        }
+        notes = scan_notes(self.vault, known=known)
+        source_fp = files_fingerprint(self.source.watch_paths())
+        global_fp = self._global_fp()
+        if self._nothing_changed(options, notes, states, source_fp, global_fp):
+            result.short_circuit = True
+            result.items = sum(1 for s in states.values() if s.path and not s.deleted)
+            result.unchanged = result.items
+            return result
+        library = filter_collections(self.source.read(), self.config.collections)
+        result.library = library
+        result.items = len(library.items)
+        doomed = mass_deletion(len(library.items), states)
+        if doomed and not options.force_delete:
+            raise ConflictError(
+                f"the source returned no items, but {doomed} notes are synced from it",
+                fix="check that Zotero's data directory/database is the right one (zotsync doctor); "
+                "if you really emptied the library, run `zotsync sync --force-delete`",
+            )
+        claims: dict[str, list[NoteSeen]] = {}
+        for note in notes:
+            if note.error:
+                result.failed += 1
+                result.errors.append(f"{note.path}: {note.error}")
+            if note.key:
+                claims.setdefault(note.key, []).append(
+                    NoteSeen(note.path.as_posix(), (note.sig.mtime_ns, note.sig.size, note.sig.ino))
+                )
+        graph = self.resolve_refs(library) if self.resolve_refs else None
+        single = {k: v[0].path for k, v in claims.items() if len(v) == 1}
+        folder = self.vault / self.config.papers_folder
+        others = {}
+        if folder.is_dir():
+            claimed = {v[0].path for v in claims.values()}
+            for entry in os.scandir(folder):
+                rel = f"{self.config.papers_folder.strip('/')}/{entry.name}"
+                if entry.name.endswith(".md") and rel not in claimed:
+                    others[entry.name[:-3].casefold()] = rel
+        placements = place_notes(library, single, states, others, self.config)
+        result.placements = placements
+        contexts = link_contexts(library, placements, graph, self.config)
+        hashes = {
+            item.key: input_hash(item, contexts[item.key], global_fp) for item in library.items
+        }
+        for key in options.status_updates:
+            hashes[key] = f"forced:{hashes.get(key)}"
+        actions = plan_actions(
+            source_keys=[i.key for i in library.items],
+            input_hashes=hashes,
+            states=states,
+            notes=claims,
+            recreate=options.recreate,
+        )
+        for action in actions:
+            if action.kind in ("update", "unchanged") and action.key in placements:
+                if placements[action.key].renamed and action.kind == "unchanged":
+                    action = replace(action, kind="update")
+        result.actions = [
+            {"action": a.kind, "key": a.key, "path": a.path or placements.get(a.key, _NOPL).target}
+            for a in actions
+            if a.kind not in ("unchanged", "skip")
+        ]
+        writer = NoteWriter(self.vault, dry_run=options.dry_run)
+        items = {i.key: i for i in library.items}
+        total = len(actions)
+        for n, action in enumerate(actions, 1):
+            if self.stop is not None and self.stop.is_set():
+                result.errors.append("stopped before the end; the next sync continues")
+                result.interrupted = True
+                break
+            if self.progress and (n % 200 == 0 or n == total):
+                self.progress(n, total)
+            self._execute(action, items, states, placements, contexts, hashes, writer, options, result)
+        if result.renames and not options.dry_run:
+            touched = rewrite_renamed_links(self.vault, result.renames, self.state, library_label)
+            log.info("rewrote links in %d files", touched)
+        if not options.dry_run:
+            fp_after = files_fingerprint(self.source.watch_paths())
+            clean = not result.interrupted and result.failed == 0 and fp_after == source_fp and not (graph and graph.deferred)
+            self.state.set_meta("source_fp", source_fp if clean else None)
+            self.state.set_meta("global_fp", global_fp)
+            self.state.record_run("sync", result.counts(), result.errors)
+        return result
+
+    def _nothing_changed(
+        self, options: SyncOptions, notes: list, states: dict[str, ItemState], source_fp: str | None,
+        global_fp: str,
+    ) -> bool:
+        if options.full or options.status_updates or options.recreate or source_fp is None:
+            return False
+        if self.state.get_meta("source_fp") != source_fp:
+            return False
+        if self.state.get_meta("global_fp") != global_fp:
+            return False
+        live = {s.path: s for s in states.values() if s.path}
+        seen = 0
+        for note in notes:
+            if note.key is None:
+                continue
+            s = live.get(note.path.as_posix())
+            if s is None or s.key != note.key or s.sig != (note.sig.mtime_ns, note.sig.size, note.sig.ino):
+                return False
+            seen += 1
+        return seen == len(live)
+
+    def _execute(
+        self,
+        action: Action,
+        items: dict,
+        states: dict[str, ItemState],
+        placements: dict[str, Placement],
+        contexts: dict,
+        hashes: dict[str, str],
+        writer: NoteWriter,
+        options: SyncOptions,
+        result: SyncResult,
+    ) -> None:
+        label = self.config.library
+        kind = action.kind
+        if kind in ("unchanged", "skip"):
+            result.unchanged += kind == "unchanged"
+            return
+        if kind == "duplicate":
+            result.failed += 1
+            result.errors.append(
+                f"{action.key}: several notes claim this item ({', '.join(action.paths)}); "
+                "remove or rename the extra copies' zotero-key"
+            )
+            return
+        old = states.get(action.key)
+        state = replace(old) if old else ItemState(library=label, key=action.key)
+        try:
+            outcome: Outcome | None = None
+            if kind == "forget":
+                if not options.dry_run:
+                    self.state.delete_item(label, action.key)
+                return
+            if kind == "tombstone":
+                state.tombstone = True
+                state.path = None
+                outcome = Outcome("unchanged", None)
+            elif kind == "delete":
+                outcome = writer.delete(state, action.path or "", archive=self.config.archive_folder)
+            else:
+                item = items[action.key]
+                placement = placements[action.key]
+                links = contexts[action.key]
+                if self.config.source != "demo" and item.library and self.vault and not options.dry_run:
+                    links.image_paths = self._images(item)
+                rendered = render_note(
+                    item,
+                    links,
+                    self.templates,
+                    callouts=self.config.callouts,
+                    with_ref_links=self.config.refs.frontmatter_links,
+                )
+                state.title = item.title
+                forced = None
+                if action.key in options.status_updates:
+                    forced = {"status": options.status_updates[action.key]}
+                if kind == "create":
+                    outcome = writer.create(state, rendered, placement.target)
+                else:
+                    outcome = writer.update(
+                        state,
+                        rendered,
+                        action.path or placement.target,
+                        placement.target,
+                        forced=forced,
+                        adopt=kind == "adopt",
+                        overwrite_conflicts=options.overwrite_conflicts,
+                    )
+                state.input_hash = hashes[action.key].removeprefix("forced:").removeprefix("None")
+            self._count(outcome, result, action)
+            if not options.dry_run:
+                with self.state.transaction():
+                    self.state.put_item(state)
+        except (ZotsyncError, OSError) as exc:
+            result.failed += 1
+            message = exc.message if isinstance(exc, ZotsyncError) else str(exc)
+            result.errors.append(f"{action.path or action.key}: {message}")
+            log.warning("%s: %s", action.path or action.key, message)
+            if isinstance(exc, NoteError) and exc.fix:
+                result.errors[-1] += f" (fix: {exc.fix})"
+
+    def _images(self, item: object) -> dict[str, str]:
+        data_dir = self.source_data_dir()
+        if data_dir is None:
+            return {}
+        try:
+            return copy_annotation_images(
+                item,  # type: ignore[arg-type]
+                data_dir=data_dir,
+                vault=self.vault,
+                folder=self.config.attachments_folder,
+            )
+        except OSError as exc:
+            log.warning("could not copy annotation images: %s", exc)
+            return {}
+
+    def source_data_dir(self) -> Path | None:
+        paths = self.source.watch_paths()
+        return paths[0].parent if paths and self.source.name == "sqlite" else None
+
+    @staticmethod
+    def _count(outcome: Outcome | None, result: SyncResult, action: Action) -> None:
+        if outcome is None:
+            return
+        kind = outcome.kind
+        if kind == "created":
+            result.created += 1
+        elif kind == "updated":
+            result.updated += 1
+        elif kind == "renamed":
+            result.renamed += 1
+            result.renames.append((outcome.detail, outcome.path or ""))
+        elif kind in ("trashed", "marked-deleted"):
+            result.trashed += 1
+        else:
+            result.unchanged += 1
+        if outcome.conflicts:
+            result.conflicts += 1
+            result.conflict_paths.append(outcome.path or action.key)
+
+
+_NOPL = Placement("", None, "")
+__all__ = ["Engine", "PurePosixPath", "SyncOptions", "SyncResult", "files_fingerprint", "time"]

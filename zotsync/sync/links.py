@@ -1,0 +1,81 @@
+"""After renames: rewrite every link to a renamed note, anywhere in the vault.
+
+Managed regions already carry the new names (they were rendered from the settled names), so
+what is left are the user's own links: in their part of paper notes, in their other notes, in
+plan and index notes. Each touched file is backed up and written atomically against the
+signature it had when read. For a paper note, region hashes in the state are carried over so a
+link rewritten inside a region zotsync owns is not mistaken for a user edit next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from zotsync.render.note import text_hash
+from zotsync.state.db import StateDB
+from zotsync.vault.atomic import WriteConflict, backup_file, file_sig, write_atomic
+from zotsync.vault.links import rewrite_links
+from zotsync.vault.regions import parse_note
+
+log = logging.getLogger(__name__)
+SKIP_DIRS = {".zotsync", ".obsidian", ".git", ".trash"}
+
+
+def _markdown_files(vault: Path) -> list[Path]:
+    out = []
+    for root, dirs, files in os.walk(vault, followlinks=False):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        out.extend(Path(root) / f for f in files if f.endswith(".md"))
+    return out
+
+
+def rewrite_renamed_links(
+    vault: Path, renames: list[tuple[str, str]], state: StateDB, library: str
+) -> int:
+    """Rewrite links for ``renames`` (old path, new path); return the number of files touched."""
+    if not renames:
+        return 0
+    stems = [(Path(old).stem, Path(new).stem, old, new) for old, new in renames]
+    needles = [s[0].casefold() for s in stems] + [
+        s[2].replace(" ", "%20").casefold() for s in stems
+    ]
+    by_path = {s.path: s for s in state.load_items(library).values() if s.path}
+    touched = 0
+    for path in _markdown_files(vault):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        folded = text.casefold()
+        if not any(n in folded for n in needles):
+            continue
+        sig = file_sig(path)
+        new_text = text
+        for old_stem, new_stem, old_path, new_path in stems:
+            new_text = rewrite_links(
+                new_text, old_stem, new_stem, old_path=old_path, new_path=new_path
+            )
+        if new_text == text:
+            continue
+        rel = path.relative_to(vault).as_posix()
+        try:
+            backup_file(vault, path)
+            new_sig = write_atomic(path, new_text.encode("utf-8"), expect=sig)
+        except (WriteConflict, OSError) as exc:
+            log.warning("%s: links not rewritten (%s); run sync again", rel, exc)
+            continue
+        touched += 1
+        row = by_path.get(rel)
+        if row is not None:
+            before = parse_note(text).regions
+            after = parse_note(new_text).regions
+            for name, region in after.items():
+                old_region = before.get(name)
+                if old_region is not None and row.regions.get(name) == text_hash(old_region.content):
+                    row.regions[name] = text_hash(region.content)
+            row.mtime_ns, row.size, row.ino = new_sig.mtime_ns, new_sig.size, new_sig.ino
+            with state.transaction():
+                state.put_item(row)
+    return touched

@@ -1,0 +1,148 @@
+"""Finding every note's identity by walking the vault.
+
+Identity is the ``zotero-key`` (and ``zotero-library``) in a note's frontmatter, never its
+name, so a note the user moved or renamed is still found. The walk is rebuilt on every run
+and must be cheap for a vault of 10,000 notes:
+
+* ``os.scandir`` gives names, types and stat results in one pass;
+* a file whose signature ``(mtime_ns, size, inode)`` equals the one the state database
+  remembers (``known``) is not opened at all — its key is reused — so a no-op sync reads
+  nothing;
+* otherwise only the head of the file is read, up to the closing ``---``; a frontmatter that
+  does not even mention ``zotero-key`` is not parsed (most of a vault's own notes), the rest
+  is parsed with YAML so a broken frontmatter is reported instead of half-read.
+
+Hidden entries (``.zotsync``, ``.obsidian``, ``.trash``, ``.git``, temp files) and symlinks
+are skipped: a symlink may lead out of the vault, and one that stays inside only duplicates
+a file the walk reaches anyway (two paths claiming one key would be a false conflict).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from zotsync.errors import NoteError
+from zotsync.vault.atomic import FileSig, sig_of
+from zotsync.vault.frontmatter import load_yaml
+
+DEFAULT_SKIP_DIRS = (".zotsync", ".obsidian", ".trash", ".git")
+_HEAD = 16384
+_FM_RE = re.compile(r"\A\ufeff?---\r?\n(.*?)^---[ \t]*\r?$", re.S | re.M)
+_KEY_LINE_RE = re.compile(r"^zotero-key[ \t]*:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*\r?$", re.M)
+_LIB_LINE_RE = re.compile(r"^zotero-library[ \t]*:[ \t]*[\"']?([\w:]+)[\"']?[ \t]*\r?$", re.M)
+
+
+@dataclass
+class NoteFile:
+    """One Markdown file of the vault and the identity found in it."""
+
+    path: Path  # relative to the vault
+    sig: FileSig
+    key: str | None
+    library: str | None
+    error: str | None = None
+
+
+def read_head(path: Path) -> str:
+    """The file's text up to and including its frontmatter (the whole file if unclosed)."""
+    with open(path, "rb") as f:
+        head = f.read(_HEAD)
+        if len(head) == _HEAD and head.lstrip(b"\xef\xbb\xbf").startswith(b"---"):
+            fence = re.search(rb"\n---[ \t]*\r?(\n|\Z)", head)
+            if fence is None:
+                head += f.read()
+    return head.decode("utf-8")
+
+
+def identity_of(text: str, *, parse_yaml: bool = True) -> tuple[str | None, str | None]:
+    """``(zotero-key, zotero-library)`` from a note's head; NoteError if its YAML is broken."""
+    m = _FM_RE.match(text)
+    if m is None or "zotero-key" not in m.group(1):
+        return None, None
+    yaml_text = m.group(1)
+    if not parse_yaml:
+        keys = _KEY_LINE_RE.findall(yaml_text)
+        libs = _LIB_LINE_RE.findall(yaml_text)
+        if len(keys) == 1 and len(libs) <= 1:
+            return keys[0], libs[0] if libs else None
+    data = load_yaml(yaml_text, first_line=2)
+    key, library = data.get("zotero-key"), data.get("zotero-library")
+    if isinstance(key, list | dict) or isinstance(library, list | dict):
+        raise NoteError("zotero-key and zotero-library must be single values")
+    return (
+        None if key is None else str(key),
+        None if library is None else str(library),
+    )
+
+
+def scan_notes(
+    vault: Path,
+    *,
+    skip_dirs: Collection[str] = DEFAULT_SKIP_DIRS,
+    known: Mapping[str, tuple[FileSig, str | None, str | None]] | None = None,
+    parse_yaml: bool = True,
+) -> list[NoteFile]:
+    """Every ``.md`` note in the vault with its identity, sorted by path.
+
+    ``known`` maps a note's vault-relative POSIX path to ``(sig, key, library)`` from the last
+    run; an unchanged file is not read (leave notes that had an ``error`` out of ``known``, so
+    the error is reported again until the user fixes it). Unreadable files and broken frontmatter produce a
+    NoteFile with ``error`` set and ``key`` None. ``parse_yaml=False`` trusts a single plain
+    ``zotero-key:`` line without parsing the YAML (faster, but does not detect broken YAML).
+    """
+    known = known or {}
+    skip = set(skip_dirs)
+    found: list[NoteFile] = []
+    stack: list[tuple[str, str]] = [(str(vault), "")]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            it = os.scandir(folder)
+        except OSError:
+            continue
+        with it:
+            for entry in it:
+                name = entry.name
+                if name.startswith(".") or name in skip:
+                    continue
+                try:
+                    if entry.is_symlink():
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, f"{rel}{name}/"))
+                        continue
+                    if not name.lower().endswith(".md") or not entry.is_file(follow_symlinks=False):
+                        continue
+                    sig = sig_of(entry.stat(follow_symlinks=False))
+                except OSError:
+                    continue
+                found.append(
+                    _note_file(entry.path, rel + name, sig, known.get(rel + name), parse_yaml)
+                )
+    found.sort(key=lambda n: n.path.as_posix())
+    return found
+
+
+def _note_file(
+    abspath: str,
+    relpath: str,
+    sig: FileSig,
+    remembered: tuple[FileSig, str | None, str | None] | None,
+    parse_yaml: bool,
+) -> NoteFile:
+    path = Path(relpath)
+    if remembered is not None and remembered[0] == sig:
+        return NoteFile(path, sig, remembered[1], remembered[2])
+    try:
+        key, library = identity_of(read_head(Path(abspath)), parse_yaml=parse_yaml)
+    except UnicodeDecodeError:
+        return NoteFile(path, sig, None, None, "the file is not valid UTF-8")
+    except OSError as exc:
+        return NoteFile(path, sig, None, None, f"cannot read the file: {exc.strerror or exc}")
+    except NoteError as exc:
+        return NoteFile(path, sig, None, None, exc.message)
+    return NoteFile(path, sig, key, library)
