@@ -31,11 +31,83 @@ from zotsync.model import (
 )
 
 KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
-WORDS = ["attention", "transformer", "learning", "deep", "neural", "network", "graph", "model", "language", "vision", "robust", "efficient", "scalable", "sparse", "dense", "contrastive", "generative", "diffusion", "reinforcement", "policy", "optimization", "stochastic", "gradient", "variational", "inference", "bayesian", "kernel", "embedding", "representation", "self-supervised", "pretraining", "retrieval", "reasoning", "benchmark", "dataset", "adversarial", "causal", "federated", "quantization", "distillation", "memory", "recurrent", "convolutional"]
-FIRST = (
-    ["Ada", "Alan", "Grace", "Yann", "Geoffrey", "Fei-Fei", "Andrew", "Yoshua", "Ilya", "Jürgen", "Daphne", "Sepp", "Noam", "Niki"]
-)
-LAST = ["Lovelace", "Turing", "Hopper", "LeCun", "Hinton", "Li", "Ng", "Bengio", "Sutskever", "Schmidhuber", "Koller", "Vaswani", "Müller", "Østergaard"]
+WORDS = [
+    "attention",
+    "transformer",
+    "learning",
+    "deep",
+    "neural",
+    "network",
+    "graph",
+    "model",
+    "language",
+    "vision",
+    "robust",
+    "efficient",
+    "scalable",
+    "sparse",
+    "dense",
+    "contrastive",
+    "generative",
+    "diffusion",
+    "reinforcement",
+    "policy",
+    "optimization",
+    "stochastic",
+    "gradient",
+    "variational",
+    "inference",
+    "bayesian",
+    "kernel",
+    "embedding",
+    "representation",
+    "self-supervised",
+    "pretraining",
+    "retrieval",
+    "reasoning",
+    "benchmark",
+    "dataset",
+    "adversarial",
+    "causal",
+    "federated",
+    "quantization",
+    "distillation",
+    "memory",
+    "recurrent",
+    "convolutional",
+]
+FIRST = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Yann",
+    "Geoffrey",
+    "Fei-Fei",
+    "Andrew",
+    "Yoshua",
+    "Ilya",
+    "Jürgen",
+    "Daphne",
+    "Sepp",
+    "Noam",
+    "Niki",
+]
+LAST = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "LeCun",
+    "Hinton",
+    "Li",
+    "Ng",
+    "Bengio",
+    "Sutskever",
+    "Schmidhuber",
+    "Koller",
+    "Vaswani",
+    "Müller",
+    "Østergaard",
+]
 COLORS = ("#ffd400", "#ff6666", "#5fb236", "#2ea8e5", "#a28ae5")
 
 

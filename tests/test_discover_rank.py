@@ -134,8 +134,11 @@ def test_a_paper_like_what_the_user_read_beats_one_like_what_was_merely_saved() 
 def test_weights_follow_status_and_priority() -> None:
     assert paper_weight("read") == paper_weight("reading") == 2.0
     assert paper_weight("to-read") == paper_weight(None) == 1.0
-    assert paper_weight("to-read", 3) == paper_weight("to-read", "high") == 1.5
-    assert paper_weight("read", 9) == 3.0  # capped
+    # priority 1 is the most important (as the planner reads it)
+    assert paper_weight("to-read", 3) == paper_weight("to-read", "medium") == 1.5
+    assert paper_weight("to-read", 1) == paper_weight("to-read", "high") == 2.0
+    assert paper_weight("read", 1) == 3.0
+    assert paper_weight("read", -4) == 3.0  # capped
     assert paper_weight(None, "low") == 1.0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -13,6 +14,7 @@ from source_contract import MakeSource, SourceContract
 import zotsync.sources.sqlite as sqlite_source
 from zotsync.errors import EXIT_SOURCE_UNAVAILABLE, ConfigError, SourceUnavailable
 from zotsync.model import ChildNote, Collection, Creator, Item, Library, LibraryRef, Tag
+from zotsync.sources.datadir import find_zotero_db, zotero_version
 from zotsync.sources.sqlite import SqliteSource
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import hold_exclusive, make_zotero_db, trashed_item
@@ -296,3 +298,33 @@ def test_watch_paths_include_wal_and_journal(tmp_path: Path) -> None:
         "zotero.sqlite-journal",
         "better-bibtex.sqlite",
     } <= names
+
+
+def test_data_dir_found_in_home_zotero_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert find_zotero_db() is None
+    db = make_zotero_db(tmp_path / "Zotero" / "zotero.sqlite", version=7)
+    assert find_zotero_db() == db
+
+
+def test_custom_data_dir_read_from_profile_prefs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    custom = tmp_path / "Sync Drive" / "Zotero Data"
+    db = make_zotero_db(custom / "zotero.sqlite", version=10)
+    profile = tmp_path / ".zotero" / "zotero" / "abcd1234.default"
+    profile.mkdir(parents=True)
+    prefs = profile / "prefs.js"
+    prefs.write_text(f'user_pref("extensions.zotero.dataDir", {json.dumps(str(custom))});\n')
+    assert find_zotero_db() is None  # useDataDir not set: Zotero ignores dataDir
+    prefs.write_text(prefs.read_text() + 'user_pref("extensions.zotero.useDataDir", true);\n')
+    assert find_zotero_db() == db
+
+
+@pytest.mark.parametrize(("version", "release"), [(6, "6.0"), (7, "7.0–8.0"), (10, "10.0")])
+def test_zotero_release_from_the_version_table(tmp_path: Path, version: int, release: str) -> None:
+    db = make_zotero_db(tmp_path / "zotero.sqlite", version=version)
+    assert zotero_version(db).startswith(release + " (userdata ")

@@ -7,6 +7,7 @@ writes, and returns a typed result; none of them prints. Errors are
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -69,9 +70,7 @@ def open_state(vault: Path) -> StateDB:
 def check_vault(vault: Path) -> Path:
     """The vault must exist and be a folder; say how to create one otherwise."""
     if not vault.exists():
-        raise ConfigError(
-            [f"vault {vault} does not exist; create it with `zotsync init {vault}`"]
-        )
+        raise ConfigError([f"vault {vault} does not exist; create it with `zotsync init {vault}`"])
     if not vault.is_dir():
         raise ConfigError([f"vault {vault} is not a folder"])
     return vault.resolve()
@@ -188,6 +187,7 @@ class SyncReport:
     plan_updates: int = 0
     refs_pending: int = 0
     refs_reasons: dict[str, int] = field(default_factory=dict)
+    graph: RefGraph | None = None
 
 
 def sync(
@@ -201,6 +201,7 @@ def sync(
     hold_lock: bool = True,
     source: Source | None = None,
     stop: threading.Event | None = None,
+    refresh_refs: bool = False,
 ) -> SyncReport:
     """One sync pass (PRODUCT: ``zotsync sync``)."""
     vault = check_vault(vault)
@@ -210,7 +211,7 @@ def sync(
     if lock is not None:
         lock.acquire()
     try:
-        return _sync_locked(vault, config, source, options, refs, progress, stop)
+        return _sync_locked(vault, config, source, options, refs, progress, stop, refresh_refs)
     finally:
         if lock is not None:
             lock.release()
@@ -224,13 +225,14 @@ def _sync_locked(
     refs: bool,
     progress: Callable[[int, int], None] | None,
     stop: threading.Event | None = None,
+    refresh_refs: bool = False,
 ) -> SyncReport:
     from zotsync import planning
 
     state = open_state(vault)
     try:
         source = source or make_source(config, vault)
-        resolver = make_ref_resolver(config, state) if refs else None
+        resolver = make_ref_resolver(config, state, refresh=refresh_refs) if refs else None
         graph_box: dict[str, RefGraph | None] = {}
 
         def resolve(library: Library) -> RefGraph | None:
@@ -249,10 +251,16 @@ def _sync_locked(
         report = SyncReport(result)
         graph = graph_box.get("graph")
         if graph is not None:
-            report.refs_pending = sum(
-                1 for r in graph.items.values() if r.status != "ok" and r.status != "no-ids"
-            )
+            report.graph = graph
+            reasons: dict[str, int] = {}
+            for refs_of in graph.items.values():
+                if refs_of.status not in ("ok", "no-ids"):
+                    why = (refs_of.reason or refs_of.status).removeprefix("failed: ")
+                    reasons[why] = reasons.get(why, 0) + 1
+            report.refs_pending = sum(reasons.values())
+            report.refs_reasons = reasons
             state.set_meta("refs_pending", str(report.refs_pending))
+            state.set_meta("refs_reasons", json.dumps(reasons, sort_keys=True))
         if not options.dry_run and not result.short_circuit and result.library is not None:
             planning.record_library(state, config.library, result.library, graph)
             report.plan_updates = planning.sync_plan_boxes(vault, config, state)

@@ -217,11 +217,11 @@ def _validate(cfg: Config, problems: list[str]) -> None:
         problems.append(f"plan.slots.time: '{cfg.plan.slots.time}' must be HH:MM (24 h)")
     if not 5 <= cfg.plan.slots.minutes <= 24 * 60:
         problems.append("plan.slots.minutes: must be between 5 and 1440")
-    day = DAY_NAMES.get(cfg.plan.day.lower())
-    if day is None:
+    plan_day = DAY_NAMES.get(cfg.plan.day.lower())
+    if plan_day is None:
         problems.append(f"plan.day: '{cfg.plan.day}' is not a weekday (Mon … Sun)")
     else:
-        cfg.plan.day = day
+        cfg.plan.day = plan_day
     if not 0 <= cfg.plan.hour <= 23:
         problems.append("plan.hour: must be between 0 and 23")
     if cfg.plan.count < 1:

@@ -37,7 +37,9 @@ class ConfigError(ZotsyncError):
         self.problems = list(problems)
         where = f" in {path}" if path else ""
         body = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"configuration problem{'s' if len(self.problems) != 1 else ''}{where}:\n{body}")
+        super().__init__(
+            f"configuration problem{'s' if len(self.problems) != 1 else ''}{where}:\n{body}"
+        )
 
 
 class SourceUnavailable(ZotsyncError):

@@ -57,7 +57,9 @@ INDEX_REGION = "index"
 
 
 # -- papers ------------------------------------------------------------------------------------
-def record_library(state: StateDB, library_label: str, library: Library, graph: RefGraph | None) -> None:
+def record_library(
+    state: StateDB, library_label: str, library: Library, graph: RefGraph | None
+) -> None:
     """Remember date added and in-library references per item for plans and indexes."""
     rows = []
     for item in library.items:
@@ -66,9 +68,12 @@ def record_library(state: StateDB, library_label: str, library: Library, graph: 
             refs = graph.items[item.key].in_library
         rows.append((library_label, item.key, item.date_added, json.dumps(refs)))
     with state.transaction():
-        state.conn.execute("DELETE FROM papers WHERE library = ? AND key NOT IN (%s)" % ",".join(
-            "?" * len(rows)) if rows else "DELETE FROM papers WHERE library = ?",
-            [library_label, *[r[1] for r in rows]])
+        state.conn.execute(
+            "DELETE FROM papers WHERE library = ? AND key NOT IN (%s)" % ",".join("?" * len(rows))
+            if rows
+            else "DELETE FROM papers WHERE library = ?",
+            [library_label, *[r[1] for r in rows]],
+        )
         state.conn.executemany(
             "INSERT INTO papers (library, key, date_added, refs) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(library, key) DO UPDATE SET date_added = excluded.date_added, "
@@ -99,7 +104,8 @@ def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
     rows = {
         r[0]: r[1:]
         for r in state.conn.execute(
-            "SELECT key, date_added, refs, note_sig, note_meta FROM papers WHERE library = ?", (label,)
+            "SELECT key, date_added, refs, note_sig, note_meta FROM papers WHERE library = ?",
+            (label,),
         )
     }
     papers: list[PaperInfo] = []
@@ -148,7 +154,11 @@ def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
 
 # -- writing managed notes ---------------------------------------------------------------------
 def write_region_note(
-    vault: Path, rel: str, region_name: str, content: str, new_text: str,
+    vault: Path,
+    rel: str,
+    region_name: str,
+    content: str,
+    new_text: str,
     frontmatter: Mapping[str, Any] | None = None,
 ) -> bool:
     """Create ``rel`` with ``new_text``, or splice ``content`` into its region. True if written."""
@@ -161,7 +171,9 @@ def write_region_note(
     text = path.read_text(encoding="utf-8")
     parsed = parse_note(text)
     if parsed.problems:
-        raise NoteError(f"{rel}: managed region markers are broken", fix="restore them or delete the note")
+        raise NoteError(
+            f"{rel}: managed region markers are broken", fix="restore them or delete the note"
+        )
     if region_name in parsed.regions:
         new = splice_regions(text, {region_name: content})
     else:
@@ -192,12 +204,20 @@ def write_indexes(
     papers = read_papers(vault, config, state)
     notes = []
     for note in tag_index(papers):
-        notes.append((_refolder(note.path, "Tags", config.index.tags_folder), note.title, note.region))
+        notes.append(
+            (_refolder(note.path, "Tags", config.index.tags_folder), note.title, note.region)
+        )
     for note in collection_index(papers):
         notes.append(
-            (_refolder(note.path, "Collections", config.index.collections_folder), note.title, note.region)
+            (
+                _refolder(note.path, "Collections", config.index.collections_folder),
+                note.title,
+                note.region,
+            )
         )
-    master = master_index(papers, group_by="tag" if config.index.group_by == "tag" else "collection")
+    master = master_index(
+        papers, group_by="tag" if config.index.group_by == "tag" else "collection"
+    )
     notes.append((config.index.master, "Papers", master))
     written = 0
     current = set()
@@ -318,12 +338,15 @@ def sync_plan_boxes(vault: Path, config: Config, state: StateDB | None = None) -
                 continue
             lines = parse_plan_region(region.content)
             statuses = _statuses(vault, state, config, [line.link for line in lines], stems)
-            want = {line.link: statuses[line.link] == "read" for line in lines if line.link in statuses}
+            want = {
+                line.link: statuses[line.link] == "read" for line in lines if line.link in statuses
+            }
             new_region = set_ticks(region.content, want)
             boxes[week] = {line.link: want.get(line.link, line.checked) for line in lines}
             if new_region != region.content:
                 write_atomic(
-                    path, splice_regions(text, {PLAN_REGION: new_region}).encode("utf-8"),
+                    path,
+                    splice_regions(text, {PLAN_REGION: new_region}).encode("utf-8"),
                     expect=file_sig(path),
                 )
                 written += 1

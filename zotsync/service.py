@@ -34,8 +34,9 @@ def _slug(vault: Path) -> str:
     return f"{name}-{digest}"
 
 
-def service_file(vault: Path, *, platform: str | None = None, home: Path | None = None,
-                 python: str | None = None) -> ServiceFile:
+def service_file(
+    vault: Path, *, platform: str | None = None, home: Path | None = None, python: str | None = None
+) -> ServiceFile:
     """The service definition for ``vault`` on ``platform`` (default: this one)."""
     platform = platform or sys.platform
     home = home or Path.home()

@@ -233,7 +233,9 @@ class Daemon:
         try:
             if self.config.watch.weekly_discover:
                 try:
-                    planning.discover(self.vault, config_path=self.config_path, hold_lock=False)
+                    from zotsync import keeping_up
+
+                    keeping_up.discover(self.vault, config_path=self.config_path, hold_lock=False)
                 except ZotsyncError as exc:
                     self._log_once(f"weekly discover: {exc.message}")
             planning.plan(self.vault, week=week, config_path=self.config_path, hold_lock=False)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import click
 
 from zotsync import __version__
+from zotsync.cli.daemon_cmds import doctor_cmd, service_group, watch_cmd
+from zotsync.cli.discover_cmds import add_cmd, discover_cmd
+from zotsync.cli.plan_cmds import index_cmd, plan_cmd, refs_cmd
 from zotsync.cli.sync_cmds import demo_cmd, init_cmd, status_cmd, sync_cmd
 
 
@@ -22,27 +25,18 @@ def main() -> None:
     """
 
 
-for command in (init_cmd, demo_cmd, sync_cmd, status_cmd):
+for command in (
+    init_cmd,
+    demo_cmd,
+    sync_cmd,
+    watch_cmd,
+    plan_cmd,
+    index_cmd,
+    refs_cmd,
+    status_cmd,
+    doctor_cmd,
+    discover_cmd,
+    add_cmd,
+    service_group,
+):
     main.add_command(command)
-
-
-def _register_optional() -> None:
-    """Commands whose modules are added as the project grows."""
-    import importlib
-
-    for module, names in (
-        ("zotsync.cli.plan_cmds", ("plan_cmd", "index_cmd", "refs_cmd")),
-        ("zotsync.cli.daemon_cmds", ("watch_cmd", "doctor_cmd", "service_group")),
-        ("zotsync.cli.discover_cmds", ("discover_cmd", "add_cmd")),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for name in names:
-            main.add_command(getattr(mod, name))
-
-
-_register_optional()

@@ -19,7 +19,9 @@ def source_options(func: Any) -> Any:
     """The source options shared by ``sync`` and ``watch`` (recorded in zotsync.yaml)."""
     func = click.option("--source", type=SOURCES, help="Where to read the library from.")(func)
     func = click.option(
-        "--zotero-db", type=click.Path(path_type=Path), help="Path of zotero.sqlite (sqlite source)."
+        "--zotero-db",
+        type=click.Path(path_type=Path),
+        help="Path of zotero.sqlite (sqlite source).",
     )(func)
     func = click.option(
         "--bbt-json", type=click.Path(path_type=Path), help="Better BibTeX JSON export file."
@@ -69,13 +71,15 @@ def init_cmd(
     if ctx.json:
         ctx.emit({"vault": str(result.vault), "created": result.created, "kept": result.kept})
     else:
-        ctx.out(f"vault ready at {result.vault}: {len(result.created)} files created, "
-                f"{len(result.kept)} existing files kept")
+        ctx.out(
+            f"vault ready at {result.vault}: {len(result.created)} files created, "
+            f"{len(result.kept)} existing files kept"
+        )
         ctx.out(f"next: zotsync sync --vault {vault_dir}")
     return EXIT_OK
 
 
-def _progress_bar(ctx: Ctx) -> Any:
+def _progress_bar(ctx: Ctx) -> tuple[Any, Any]:
     if ctx.quiet or ctx.json:
         return None, None
     state: dict[str, Any] = {}
@@ -83,9 +87,11 @@ def _progress_bar(ctx: Ctx) -> Any:
     def progress(done: int, total: int) -> None:
         if total < 500:
             return
-        bar = state.get("bar")
+        bar: Any = state.get("bar")
         if bar is None:
-            bar = click.progressbar(length=total, label="syncing", file=click.get_text_stream("stderr"))
+            bar = click.progressbar(
+                length=total, label="syncing", file=click.get_text_stream("stderr")
+            )
             bar.__enter__()
             state["bar"] = bar
         bar.update(done - state.get("done", 0))
@@ -175,8 +181,10 @@ def sync_cmd(
             + (f", {c['failed']} failed" if c["failed"] else "")
         )
         for path in result.conflict_paths:
-            ctx.out(f"conflict: {path} — your edit to a managed region was kept; "
-                    "zotsync's version is beside it")
+            ctx.out(
+                f"conflict: {path} — your edit to a managed region was kept; "
+                "zotsync's version is beside it"
+            )
         for error in result.errors:
             click.echo(f"failed: {error}", err=True)
         if report.refs_pending:
@@ -196,8 +204,10 @@ def demo_cmd(ctx: Ctx, vault_dir: Path) -> int:
         ctx.emit(result)
     else:
         ctx.out(f"demo vault written to {result['vault']}")
-        ctx.out(f"  {result['notes']} paper notes in Papers/, "
-                f"{result['reference_links']} reference links between them")
+        ctx.out(
+            f"  {result['notes']} paper notes in Papers/, "
+            f"{result['reference_links']} reference links between them"
+        )
         ctx.out(f"  reading plan: {result['plan']}")
         ctx.out("  browse: Home.md, Papers.md, Tags/, Collections/")
         ctx.out("open the folder as a vault in Obsidian to follow the links and the graph")
@@ -215,20 +225,29 @@ def status_cmd(ctx: Ctx) -> int:
         ctx.emit(data)
         return EXIT_OK
     daemon = data["daemon"]
-    ctx.out(f"daemon: {'running, pid ' + str(daemon['pid']) + ' since ' + str(daemon['started']) if daemon else 'not running'}")
+    ctx.out(
+        f"daemon: {'running, pid ' + str(daemon['pid']) + ' since ' + str(daemon['started']) if daemon else 'not running'}"
+    )
     last = data["last_sync"]
     if last:
-        ctx.out(f"last sync: {last['at']} — {last['created']} created, {last['updated']} updated, "
-                f"{last['failed']} failed")
+        ctx.out(
+            f"last sync: {last['at']} — {last['created']} created, {last['updated']} updated, "
+            f"{last['failed']} failed"
+        )
         for err in last.get("errors", [])[:10]:
             ctx.out(f"  error: {err}")
     else:
         ctx.out("last sync: never")
     ctx.out(f"syncs run: {data['syncs_total']}")
     ctx.out(f"conflicts: {data['conflicts']}")
-    ctx.out(f"items without references: {data['missing_refs']}"
-            + (f" ({', '.join(f'{k}: {v}' for k, v in data['missing_refs_reasons'].items())})"
-               if data.get("missing_refs_reasons") else ""))
+    ctx.out(
+        f"items without references: {data['missing_refs']}"
+        + (
+            f" ({', '.join(f'{k}: {v}' for k, v in data['missing_refs_reasons'].items())})"
+            if data.get("missing_refs_reasons")
+            else ""
+        )
+    )
     if data.get("next_plan"):
         ctx.out(f"next weekly plan: {data['next_plan']}")
     return EXIT_OK

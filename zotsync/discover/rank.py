@@ -39,7 +39,7 @@ Vector = dict[str, float]
 
 STATUS_TAGS = frozenset({"to-read", "read", "reading", "unread"})
 _STATUS_WEIGHT = {"read": 2.0, "reading": 2.0, "to-read": 1.0, "unread": 1.0}
-_PRIORITY_WORDS = {"high": 3, "medium": 2, "normal": 2, "low": 1}
+_PRIORITY_WORDS = {"high": 1, "medium": 3, "normal": 3, "low": 5}
 _WORD_RE = re.compile(r"[a-z][a-z0-9]*(?:'[a-z]+)?")
 _STOP_WORDS = """a about above across after again against all almost also although am among an and any
     are as at be because been before being below between both but by can could did do does
@@ -123,9 +123,9 @@ def tokens(title: str, text: str = "") -> list[str]:
 def paper_weight(status: str | None = None, priority: object = None) -> float:
     """How much a library paper says about the user's interests.
 
-    ``read``/``reading`` weigh 2, anything else 1; ``priority`` (frontmatter: a number where
-    higher means more important, or ``high``/``medium``/``low``) adds 0.25 per step above 1,
-    at most +1.
+    ``read``/``reading`` weigh 2, anything else 1; ``priority`` (frontmatter 1–5 where 1 is
+    the most important, as the planner reads it, or ``high``/``medium``/``low``) adds 0.25
+    per step above 5, at most +1.
     """
     weight = _STATUS_WEIGHT.get((status or "").strip().lower(), 1.0)
     level: int | None = None
@@ -137,7 +137,7 @@ def paper_weight(status: str | None = None, priority: object = None) -> float:
         text = priority.strip().lower()
         level = _PRIORITY_WORDS.get(text) or (int(text) if text.isdigit() else None)
     if level is not None:
-        weight += min(1.0, max(0.0, 0.25 * (level - 1)))
+        weight += min(1.0, max(0.0, 0.25 * (5 - level)))
     return weight
 
 

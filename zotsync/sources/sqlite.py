@@ -18,6 +18,7 @@ and the journal mode of the copy, not by the Zotero version.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
@@ -179,10 +180,14 @@ class SqliteSource:
                 except sqlite3.DatabaseError as exc:
                     last_error = exc  # a torn copy: take another one
                     continue
+                gc_was_on = gc.isenabled()
+                gc.disable()  # ~200k acyclic objects: collector passes would cost more than the read
                 try:
                     return self._read(conn, Path(tmp) / self.bbt_path.name if extra else None)
                 finally:
                     conn.close()
+                    if gc_was_on:
+                        gc.enable()
         raise SourceUnavailable(
             f"{self.db_path} is not a readable Zotero database ({last_error})",
             fix="point --zotero-db at your Zotero data directory's zotero.sqlite; if Zotero "
@@ -248,9 +253,10 @@ class SqliteSource:
         if "feedItems" in tables:
             live += " AND i.itemID NOT IN (SELECT itemID FROM feedItems)"
 
-        rows = q(
+        rows = q(  # annotations (most rows) carry their own key and dates: see _annotations
             f"SELECT i.itemID, i.itemTypeID, i.key, i.dateAdded, i.dateModified, i.{version_col} "
-            f"FROM items i WHERE {live} ORDER BY i.itemID",
+            f"FROM items i WHERE {live} AND i.itemTypeID NOT IN "
+            f"(SELECT itemTypeID FROM itemTypes WHERE typeName = 'annotation') ORDER BY i.itemID",
             (lib_id,),
         ).fetchall()
         kind: dict[int, str] = {}
@@ -430,36 +436,30 @@ class SqliteSource:
         meta: dict[int, tuple[str, str, str, str, int]],
         tags: dict[int, list[Tag]],
     ) -> dict[int, list[Annotation]]:
+        """Annotations by attachment itemID; they are most rows, so key and ISO dates come from SQL."""
         if "itemAnnotations" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}:
             return {}
         cols = _columns(conn, "itemAnnotations")
+        iso = "CASE WHEN length({0}) = 19 THEN substr({0}, 1, 10) || 'T' || substr({0}, 12) || 'Z' ELSE {0} END"
+        sql = (
+            f"SELECT a.itemID, i.key, {iso.format('i.dateAdded')}, {iso.format('i.dateModified')}, "
+            f"a.parentItemID, a.type, {_col(cols, 'authorName')}, a.text, a.comment, a.color, "
+            f"a.pageLabel, a.sortIndex, a.position, {_col(cols, 'isExternal')} "
+            f"FROM itemAnnotations a JOIN items i USING (itemID) WHERE {live}"
+        )
         out: dict[int, list[Annotation]] = defaultdict(list)
-        for (
-            item_id,
-            parent,
-            atype,
-            author,
-            text,
-            comment,
-            color,
-            label,
-            sort,
-            pos,
-            ext,
-        ) in conn.execute(
-            f"SELECT a.itemID, a.parentItemID, a.type, {_col(cols, 'authorName')}, a.text, a.comment, "
-            f"a.color, a.pageLabel, a.sortIndex, a.position, {_col(cols, 'isExternal')} "
-            f"FROM itemAnnotations a JOIN items i USING (itemID) WHERE {live}",
-            (lib_id,),
-        ):
+        for row in conn.execute(sql, (lib_id,)):
+            item_id, key, added, modified, parent, atype, author, text, comment = row[:9]
+            color, label, sort, pos, ext = row[9:]
+            if parent not in meta:
+                continue
             try:
                 position = _decode_json(pos) if pos else {}
             except ValueError:
                 position = {}
-            _, _, added, modified, _ = meta[item_id]
             out[parent].append(
                 Annotation(
-                    key=meta[item_id][0],
+                    key=key,
                     type=ANNOTATION_TYPES.get(atype, "highlight"),
                     text=text or "",
                     comment=comment or "",
@@ -469,8 +469,8 @@ class SqliteSource:
                     position=position if isinstance(position, dict) else {},
                     author=author or "",
                     tags=tags.get(item_id, []),
-                    date_added=added,
-                    date_modified=modified,
+                    date_added=added or "",
+                    date_modified=modified or "",
                     is_external=bool(ext),
                 )
             )

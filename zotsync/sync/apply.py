@@ -160,7 +160,9 @@ class NoteWriter:
         remove = [
             k
             for k, pol in POLICIES.items()
-            if pol == "replace" and k in existing and k not in rendered.frontmatter
+            if pol == "replace"
+            and k in existing
+            and k not in rendered.frontmatter
             and k in state.frontmatter
         ]
         if "zotero-deleted" in existing:
@@ -211,7 +213,10 @@ class NoteWriter:
 
     def _write_conflict(self, target: str, rendered: RenderedNote) -> None:
         rel = self.conflict_path(target)
-        fm = {("zotsync-conflict-of" if k == "zotero-key" else k): v for k, v in rendered.frontmatter.items()}
+        fm = {
+            ("zotsync-conflict-of" if k == "zotero-key" else k): v
+            for k, v in rendered.frontmatter.items()
+        }
         text = RenderedNote(fm, rendered.regions, rendered.body).new_note_text()
         path = self.abs(rel)
         if path.exists() and path.read_text(encoding="utf-8") == text:

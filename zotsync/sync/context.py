@@ -89,7 +89,9 @@ def place_notes(
             if not (placed_by_us and in_folder and config.rename):
                 fixed[item.key] = Placement(item.key, path, path)
                 continue
-            requests.append(NameRequest(item.key, base, _author_year(item), PurePosixPath(path).stem))
+            requests.append(
+                NameRequest(item.key, base, _author_year(item), PurePosixPath(path).stem)
+            )
         else:
             requests.append(NameRequest(item.key, base, _author_year(item), None))
     taken = dict(folder_names)

@@ -39,6 +39,7 @@ from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
 from zotsync.sync.links import rewrite_renamed_links
 from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
+from zotsync.vault.atomic import FileSig
 from zotsync.vault.scan import scan_notes
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,16 @@ class SyncResult:
     placements: dict[str, Placement] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        keys = ("created", "updated", "unchanged", "renamed", "trashed", "conflicts", "failed", "items")
+        keys = (
+            "created",
+            "updated",
+            "unchanged",
+            "renamed",
+            "trashed",
+            "conflicts",
+            "failed",
+            "items",
+        )
         return {k: getattr(self, k) for k in keys}
 
 
@@ -161,9 +171,9 @@ class Engine:
         library_label = self.config.library
         states = self.state.load_items(library_label)
         known = {
-            s.path: ((s.mtime_ns, s.size, s.ino), s.key, library_label)
+            s.path: (FileSig(*s.sig), s.key, library_label)
             for s in states.values()
-            if s.path and s.sig
+            if s.path and s.sig is not None
         }
         notes = scan_notes(self.vault, known=known)
         source_fp = files_fingerprint(self.source.watch_paths())
@@ -217,10 +227,12 @@ class Engine:
             notes=claims,
             recreate=options.recreate,
         )
-        for action in actions:
-            if action.kind in ("update", "unchanged") and action.key in placements:
-                if placements[action.key].renamed and action.kind == "unchanged":
-                    action = replace(action, kind="update")
+        actions = [
+            replace(a, kind="update")
+            if a.kind == "unchanged" and a.key in placements and placements[a.key].renamed
+            else a
+            for a in actions
+        ]
         result.actions = [
             {"action": a.kind, "key": a.key, "path": a.path or placements.get(a.key, _NOPL).target}
             for a in actions
@@ -236,20 +248,31 @@ class Engine:
                 break
             if self.progress and (n % 200 == 0 or n == total):
                 self.progress(n, total)
-            self._execute(action, items, states, placements, contexts, hashes, writer, options, result)
+            self._execute(
+                action, items, states, placements, contexts, hashes, writer, options, result
+            )
         if result.renames and not options.dry_run:
             touched = rewrite_renamed_links(self.vault, result.renames, self.state, library_label)
             log.info("rewrote links in %d files", touched)
         if not options.dry_run:
             fp_after = files_fingerprint(self.source.watch_paths())
-            clean = not result.interrupted and result.failed == 0 and fp_after == source_fp and not (graph and graph.deferred)
+            clean = (
+                not result.interrupted
+                and result.failed == 0
+                and fp_after == source_fp
+                and not (graph and graph.deferred)
+            )
             self.state.set_meta("source_fp", source_fp if clean else None)
             self.state.set_meta("global_fp", global_fp)
             self.state.record_run("sync", result.counts(), result.errors)
         return result
 
     def _nothing_changed(
-        self, options: SyncOptions, notes: list, states: dict[str, ItemState], source_fp: str | None,
+        self,
+        options: SyncOptions,
+        notes: list,
+        states: dict[str, ItemState],
+        source_fp: str | None,
         global_fp: str,
     ) -> bool:
         if options.full or options.status_updates or options.recreate or source_fp is None:
@@ -264,7 +287,11 @@ class Engine:
             if note.key is None:
                 continue
             s = live.get(note.path.as_posix())
-            if s is None or s.key != note.key or s.sig != (note.sig.mtime_ns, note.sig.size, note.sig.ino):
+            if (
+                s is None
+                or s.key != note.key
+                or s.sig != (note.sig.mtime_ns, note.sig.size, note.sig.ino)
+            ):
                 return False
             seen += 1
         return seen == len(live)
@@ -306,12 +333,19 @@ class Engine:
                 state.path = None
                 outcome = Outcome("unchanged", None)
             elif kind == "delete":
-                outcome = writer.delete(state, action.path or "", archive=self.config.archive_folder)
+                outcome = writer.delete(
+                    state, action.path or "", archive=self.config.archive_folder
+                )
             else:
                 item = items[action.key]
                 placement = placements[action.key]
                 links = contexts[action.key]
-                if self.config.source != "demo" and item.library and self.vault and not options.dry_run:
+                if (
+                    self.config.source != "demo"
+                    and item.library
+                    and self.vault
+                    and not options.dry_run
+                ):
                     links.image_paths = self._images(item)
                 rendered = render_note(
                     item,

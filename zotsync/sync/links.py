@@ -24,7 +24,7 @@ SKIP_DIRS = {".zotsync", ".obsidian", ".git", ".trash"}
 
 
 def _markdown_files(vault: Path) -> list[Path]:
-    out = []
+    out: list[Path] = []
     for root, dirs, files in os.walk(vault, followlinks=False):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
         out.extend(Path(root) / f for f in files if f.endswith(".md"))
@@ -73,7 +73,9 @@ def rewrite_renamed_links(
             after = parse_note(new_text).regions
             for name, region in after.items():
                 old_region = before.get(name)
-                if old_region is not None and row.regions.get(name) == text_hash(old_region.content):
+                if old_region is not None and row.regions.get(name) == text_hash(
+                    old_region.content
+                ):
                     row.regions[name] = text_hash(region.content)
             row.mtime_ns, row.size, row.ino = new_sig.mtime_ns, new_sig.size, new_sig.ino
             with state.transaction():

@@ -1,0 +1,171 @@
+"""``zotsync doctor``: every check a user would otherwise do by hand, each with its fix.
+
+Checks never raise: a failing check is a line with ``ok=False`` and the command that fixes it,
+so one run shows every problem at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from zotsync import api
+from zotsync.config import CONFIG_NAME, Config, load_config
+from zotsync.errors import ZotsyncError
+from zotsync.sources.probe import Check, probe_source
+
+
+def _vault_checks(vault: Path) -> tuple[list[Check], Config | None]:
+    checks: list[Check] = []
+    if not vault.is_dir():
+        return [Check("vault", False, f"{vault} does not exist", f"zotsync init {vault}")], None
+    try:
+        with tempfile.NamedTemporaryFile(dir=vault, prefix=".zotsync-doctor-"):
+            pass
+        checks.append(Check("vault writable", True, str(vault)))
+    except OSError as exc:
+        checks.append(Check("vault writable", False, str(exc), "check the folder's permissions"))
+    config = None
+    try:
+        config = load_config(vault)
+        present = (vault / CONFIG_NAME).exists()
+        checks.append(
+            Check("config", True, CONFIG_NAME if present else "defaults (no zotsync.yaml)")
+        )
+    except ZotsyncError as exc:
+        checks.append(Check("config", False, exc.message, f"edit {vault / CONFIG_NAME}"))
+    from zotsync.vault.lock import read_lock_info
+
+    info = read_lock_info(vault)
+    if info:
+        checks.append(
+            Check(
+                "lock",
+                True,
+                f"held by pid {info.get('pid')} ({info.get('command')}) since "
+                f"{info.get('started')}",
+            )
+        )
+    else:
+        checks.append(Check("lock", True, "free"))
+    return checks, config
+
+
+def _sqlite_checks(config: Config) -> list[Check]:
+    from zotsync.sources.datadir import find_zotero_db, zotero_version
+    from zotsync.sources.sqlite import snapshot
+
+    db = Path(config.zotero_db).expanduser() if config.zotero_db else find_zotero_db()
+    if db is None or not db.exists():
+        return [
+            Check(
+                "zotero data dir",
+                False,
+                f"no zotero.sqlite at {db}" if db else "no Zotero data directory found",
+                "pass --zotero-db /path/to/zotero.sqlite (Zotero: Settings → Advanced → Files "
+                "and Folders → Data Directory Location)",
+            )
+        ]
+    checks = [Check("zotero data dir", True, str(db.parent))]
+    wal = db.with_name(db.name + "-wal")
+    journal = db.with_name(db.name + "-journal")
+    try:
+        checks.append(Check("zotero version", True, zotero_version(db)))
+    except Exception as exc:
+        checks.append(Check("zotero version", False, str(exc), "is this a Zotero database?"))
+    mode = "WAL (Zotero 10+)" if wal.exists() else "rollback journal"
+    if journal.exists() or wal.exists():
+        mode += "; Zotero seems to be running (it holds an exclusive lock; zotsync reads a copy)"
+    with tempfile.TemporaryDirectory(prefix="zotsync-doctor-") as tmp:
+        try:
+            copy = snapshot(db, Path(tmp))
+            conn = sqlite3.connect(copy.as_uri() + "?mode=ro", uri=True)
+            try:
+                items = conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+            finally:
+                conn.close()
+            checks.append(Check("database readable", True, f"{items} rows in items; {mode}"))
+        except (ZotsyncError, sqlite3.Error, OSError) as exc:
+            message = exc.message if isinstance(exc, ZotsyncError) else str(exc)
+            checks.append(
+                Check(
+                    "database readable",
+                    False,
+                    message,
+                    "close Zotero and try again; if it persists, restore zotero.sqlite.bak",
+                )
+            )
+    return checks
+
+
+def _s2_check() -> Check:
+    if os.environ.get("ZOTSYNC_OFFLINE") == "1":
+        return Check("semantic scholar", True, "skipped (ZOTSYNC_OFFLINE=1)")
+    base = os.environ.get("ZOTSYNC_S2_URL", "https://api.semanticscholar.org/graph/v1")
+    try:
+        response = httpx.get(
+            f"{base.rstrip('/')}/paper/ARXIV:1706.03762", params={"fields": "title"}, timeout=5
+        )
+    except httpx.HTTPError as exc:
+        return Check(
+            "semantic scholar",
+            False,
+            f"unreachable: {exc}",
+            "references will be fetched on a later run; check the network or ZOTSYNC_S2_URL",
+        )
+    if response.status_code == 429:
+        return Check(
+            "semantic scholar", True, "reachable, rate-limited right now (set S2_API_KEY for more)"
+        )
+    if response.status_code >= 400:
+        return Check(
+            "semantic scholar",
+            False,
+            f"HTTP {response.status_code}",
+            "check S2_API_KEY (a wrong key gets 403)",
+        )
+    return Check("semantic scholar", True, "reachable")
+
+
+def run_doctor(vault: Path) -> list[Check]:
+    """All checks for ``vault`` and its configured source."""
+    checks, config = _vault_checks(vault)
+    if config is None:
+        return checks
+    try:
+        if config.source == "sqlite":
+            checks += _sqlite_checks(config)
+        elif config.source == "web":
+            from zotsync.sources.credentials import api_key
+
+            checks += probe_source(
+                "web", library=config.library, api_key=api_key(), writeback=config.writeback
+            )
+        elif config.source == "local":
+            checks += probe_source("local", library=config.library)
+        elif config.source == "bbt-json":
+            if config.bbt_json:
+                checks += probe_source("bbt-json", path=Path(config.bbt_json).expanduser())
+            else:
+                checks.append(
+                    Check(
+                        "bbt-json",
+                        False,
+                        "no export file configured",
+                        "zotsync sync --bbt-json /path/to/export.json",
+                    )
+                )
+        else:
+            checks.append(Check("source", True, f"{config.source} (bundled, nothing to check)"))
+    except ZotsyncError as exc:
+        checks.append(Check(f"source {config.source}", False, exc.message, exc.fix))
+    if config.refs.enabled and config.source != "demo":
+        checks.append(_s2_check())
+    return checks
+
+
+__all__ = ["Check", "api", "run_doctor"]
