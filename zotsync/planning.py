@@ -68,11 +68,15 @@ def record_library(
             refs = graph.items[item.key].in_library
         rows.append((library_label, item.key, item.date_added, json.dumps(refs)))
     with state.transaction():
+        # a temp table, not "NOT IN (?, ?, …)": 40,000 keys exceed SQLite's parameter limit
+        state.conn.execute("CREATE TEMP TABLE IF NOT EXISTS live_keys (key TEXT PRIMARY KEY)")
+        state.conn.execute("DELETE FROM live_keys")
+        state.conn.executemany(
+            "INSERT OR IGNORE INTO live_keys VALUES (?)", [(r[1],) for r in rows]
+        )
         state.conn.execute(
-            "DELETE FROM papers WHERE library = ? AND key NOT IN (%s)" % ",".join("?" * len(rows))
-            if rows
-            else "DELETE FROM papers WHERE library = ?",
-            [library_label, *[r[1] for r in rows]],
+            "DELETE FROM papers WHERE library = ? AND key NOT IN (SELECT key FROM live_keys)",
+            (library_label,),
         )
         state.conn.executemany(
             "INSERT INTO papers (library, key, date_added, refs) VALUES (?, ?, ?, ?) "

@@ -89,9 +89,8 @@ def _progress_bar(ctx: Ctx) -> tuple[Any, Any]:
             return
         bar: Any = state.get("bar")
         if bar is None:
-            bar = click.progressbar(
-                length=total, label="syncing", file=click.get_text_stream("stderr")
-            )
+            make_bar: Any = click.progressbar  # click's overloads confuse mypy here
+            bar = make_bar(length=total, label="syncing", file=click.get_text_stream("stderr"))
             bar.__enter__()
             state["bar"] = bar
         bar.update(done - state.get("done", 0))
