@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def _progress_bar(ctx: Ctx) -> tuple[Any, Any]:
         bar: Any = state.get("bar")
         if bar is None:
             make_bar: Any = click.progressbar  # click's overloads confuse mypy here
-            bar = make_bar(length=total, label="syncing", file=click.get_text_stream("stderr"))
+            bar = make_bar(length=total, label="syncing", file=sys.stderr)
             bar.__enter__()
             state["bar"] = bar
         bar.update(done - state.get("done", 0))
