@@ -153,3 +153,13 @@ def test_identity_of_fast_and_full_paths_agree(
 ) -> None:
     assert identity_of(text) == expected
     assert identity_of(text, parse_yaml=False) == expected
+
+
+def test_a_long_note_cut_inside_a_multibyte_character_still_scans(tmp_path: Path) -> None:
+    """Regression: reading only the head of a big index note split an 'é' in two."""
+    from zotsync.vault import scan as scan_mod
+
+    body = "# Index\n\n" + "é" * (scan_mod._HEAD)  # 2 bytes each: the head ends mid-character
+    (tmp_path / "Index.md").write_text(body, encoding="utf-8")
+    (notes,) = scan_mod.scan_notes(tmp_path)
+    assert notes.error is None

@@ -76,12 +76,15 @@ def check_vault(vault: Path) -> Path:
     return vault.resolve()
 
 
-def configure(vault: Path, config_path: Path | None, opts: SourceOptions | None) -> Config:
+def configure(
+    vault: Path, config_path: Path | None, opts: SourceOptions | None, *, record: bool = True
+) -> Config:
     """Load the config, recording source options given on the command line.
 
     PRODUCT: the source given to ``init`` or ``sync`` is recorded in ``zotsync.yaml``, so later
     runs need only ``--vault``. The file is rewritten only when a value differs, and only the
-    lines of those keys (comments and everything else are kept).
+    lines of those keys (comments and everything else are kept). ``record=False`` (a dry run,
+    which writes nothing) applies the options for this run only.
     """
     updates = opts.updates() if opts else {}
     if not updates:
@@ -94,7 +97,7 @@ def configure(vault: Path, config_path: Path | None, opts: SourceOptions | None)
         keyed[key if snake_used else key.replace("_", "-")] = value
     new_text = set_config_keys(text, keyed)
     config = parse_config(new_text, path=str(path))
-    if new_text != text:
+    if new_text != text and record:
         write_atomic(path, new_text.encode("utf-8"), expect=file_sig(path))
     return config
 
@@ -206,11 +209,11 @@ def sync(
     """One sync pass (PRODUCT: ``zotsync sync``)."""
     vault = check_vault(vault)
     options = options or SyncOptions()
-    config = configure(vault, config_path, source_options)
     lock = VaultLock(vault, command="sync") if hold_lock else None
     if lock is not None:
-        lock.acquire()
+        lock.acquire()  # before recording the source: zotsync.yaml is the vault's file too
     try:
+        config = configure(vault, config_path, source_options, record=not options.dry_run)
         return _sync_locked(vault, config, source, options, refs, progress, stop, refresh_refs)
     finally:
         if lock is not None:
@@ -262,7 +265,9 @@ def _sync_locked(
             state.set_meta("refs_pending", str(report.refs_pending))
             state.set_meta("refs_reasons", json.dumps(reasons, sort_keys=True))
         if not options.dry_run and not result.short_circuit and result.library is not None:
-            planning.record_library(state, config.library, result.library, graph)
+            planning.record_library(
+                state, config.library, result.library, graph, result.written_frontmatter
+            )
             report.plan_updates = planning.sync_plan_boxes(vault, config, state)
             if config.index.enabled:
                 report.index_written = planning.write_indexes(vault, config, state)

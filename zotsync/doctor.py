@@ -77,17 +77,21 @@ def _sqlite_checks(config: Config) -> list[Check]:
         checks.append(Check("zotero version", True, zotero_version(db)))
     except Exception as exc:
         checks.append(Check("zotero version", False, str(exc), "is this a Zotero database?"))
-    mode = "WAL (Zotero 10+)" if wal.exists() else "rollback journal"
-    if journal.exists() or wal.exists():
-        mode += "; Zotero seems to be running (it holds an exclusive lock; zotsync reads a copy)"
+    running = journal.exists() or wal.exists()
     with tempfile.TemporaryDirectory(prefix="zotsync-doctor-") as tmp:
         try:
             copy = snapshot(db, Path(tmp))
-            conn = sqlite3.connect(copy.as_uri() + "?mode=ro", uri=True)
+            # our own copy: read-write, so SQLite may build the WAL index it needs to open it
+            conn = sqlite3.connect(copy.as_uri() + "?mode=rw", uri=True)
             try:
                 items = conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+                journal_mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             finally:
                 conn.close()
+            # WAL is recognised by the -wal file and the journal mode, not by the version
+            mode = "WAL" if wal.exists() or journal_mode == "wal" else "rollback journal"
+            if running:
+                mode += "; Zotero seems to be running (it locks the database; zotsync reads a copy)"
             checks.append(Check("database readable", True, f"{items} rows in items; {mode}"))
         except (ZotsyncError, sqlite3.Error, OSError) as exc:
             message = exc.message if isinstance(exc, ZotsyncError) else str(exc)
@@ -107,8 +111,12 @@ def _s2_check() -> Check:
         return Check("semantic scholar", True, "skipped (ZOTSYNC_OFFLINE=1)")
     base = os.environ.get("ZOTSYNC_S2_URL", "https://api.semanticscholar.org/graph/v1")
     try:
+        key = os.environ.get("S2_API_KEY", "")
         response = httpx.get(
-            f"{base.rstrip('/')}/paper/ARXIV:1706.03762", params={"fields": "title"}, timeout=5
+            f"{base.rstrip('/')}/paper/ARXIV:1706.03762",
+            params={"fields": "title"},
+            headers={"x-api-key": key} if key else {},
+            timeout=5,
         )
     except httpx.HTTPError as exc:
         return Check(
@@ -121,12 +129,19 @@ def _s2_check() -> Check:
         return Check(
             "semantic scholar", True, "reachable, rate-limited right now (set S2_API_KEY for more)"
         )
-    if response.status_code >= 400:
+    if response.status_code in (401, 403):
         return Check(
             "semantic scholar",
             False,
             f"HTTP {response.status_code}",
-            "check S2_API_KEY (a wrong key gets 403)",
+            "check S2_API_KEY (a wrong key gets 403), or unset it to use the shared pool",
+        )
+    if response.status_code >= 500:
+        return Check(
+            "semantic scholar",
+            False,
+            f"HTTP {response.status_code}: the service is having trouble",
+            "nothing to do: references are fetched on a later run",
         )
     return Check("semantic scholar", True, "reachable")
 

@@ -58,7 +58,11 @@ INDEX_REGION = "index"
 
 # -- papers ------------------------------------------------------------------------------------
 def record_library(
-    state: StateDB, library_label: str, library: Library, graph: RefGraph | None
+    state: StateDB,
+    library_label: str,
+    library: Library,
+    graph: RefGraph | None,
+    written: Mapping[str, tuple[Any, Mapping[str, Any]]] | None = None,
 ) -> None:
     """Remember date added and in-library references per item for plans and indexes."""
     rows = []
@@ -84,10 +88,27 @@ def record_library(
             "refs = excluded.refs",
             rows,
         )
+        if written:
+            state.conn.executemany(
+                "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
+                [
+                    (
+                        f"{sig.mtime_ns}:{sig.size}:{sig.ino}",
+                        json.dumps(frontmatter_meta(fm)),
+                        library_label,
+                        key,
+                    )
+                    for key, (sig, fm) in written.items()
+                ],
+            )
 
 
 def _note_meta(text: str) -> dict[str, Any]:
-    fm = read_frontmatter(text)
+    return frontmatter_meta(read_frontmatter(text))
+
+
+def frontmatter_meta(fm: Mapping[str, Any]) -> dict[str, Any]:
+    """What the planner needs from a paper note's frontmatter."""
     tags = fm.get("tags") or []
     collections = fm.get("collections") or []
     year = fm.get("year")

@@ -8,6 +8,7 @@ not restarted, so ``systemctl --user stop`` / ``launchctl unload`` behave as exp
 from __future__ import annotations
 
 import hashlib
+import os
 import plistlib
 import shlex
 import sys
@@ -34,6 +35,18 @@ def _slug(vault: Path) -> str:
     return f"{name}-{digest}"
 
 
+def systemd_quote(arg: str) -> str:
+    """One ExecStart argument: double-quoted, with systemd's ``%`` and ``$`` expansion escaped.
+
+    ``shlex.join`` is not enough: systemd expands ``%x`` specifiers and ``$VAR`` even inside
+    quotes, so a vault called ``100% Papers`` would break the unit.
+    """
+    escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    if escaped == arg and arg and not any(c.isspace() or c in "'\\;" for c in arg):
+        return arg
+    return f'"{escaped}"'
+
+
 def service_file(
     vault: Path, *, platform: str | None = None, home: Path | None = None, python: str | None = None
 ) -> ServiceFile:
@@ -50,13 +63,13 @@ def service_file(
             [
                 "[Unit]",
                 f"Description=zotsync: keep {vault} in step with Zotero",
-                "After=default.target",
                 "",
                 "[Service]",
                 "Type=simple",
-                f"ExecStart={shlex.join(args)}",
+                f"ExecStart={' '.join(systemd_quote(a) for a in args)}",
                 "Restart=on-failure",
                 "RestartSec=10",
+                "TimeoutStopSec=30",
                 "Environment=PYTHONUNBUFFERED=1",
                 "",
                 "[Install]",
@@ -101,7 +114,9 @@ def install(service: ServiceFile) -> bool:
     if service.path.exists() and service.path.read_text(encoding="utf-8") == service.content:
         return False
     service.path.parent.mkdir(parents=True, exist_ok=True)
-    service.path.write_text(service.content, encoding="utf-8")
+    tmp = service.path.with_name(f".{service.path.name}.tmp")
+    tmp.write_text(service.content, encoding="utf-8")
+    os.replace(tmp, service.path)  # a half-written unit would never be loaded
     return True
 
 

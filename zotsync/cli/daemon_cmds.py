@@ -36,14 +36,18 @@ def watch_cmd(
         debounce=debounce,
         poll=poll,
     )
-    ctx.out(f"watching {daemon.vault} (Ctrl-C to stop; log in .zotsync/zotsync.log)")
-    stats = daemon.run()
+    stats = daemon.run(
+        started=lambda: ctx.out(
+            f"watching {daemon.vault} (Ctrl-C to stop; log in .zotsync/zotsync.log)"
+        )
+    )
     if ctx.json:
         ctx.emit(
             {
                 "passes": stats.passes,
                 "failures": stats.failures,
                 "writes": stats.writes,
+                "skipped": stats.skipped,
                 "plans": stats.plans_written,
             }
         )

@@ -21,6 +21,9 @@ in anchors.md). Only two things are touched: ``<`` before a letter becomes ``&lt
 Obsidian would take literal text like ``<script>`` for HTML), and ``%%`` is split with a
 zero-width space, so a note can neither hide text in an Obsidian comment nor forge a
 ``%% zotsync:end %%`` region marker.
+
+The tree itself (:class:`~zotsync.render.html_tree.Node`, :func:`parse_html`) lives in
+:mod:`zotsync.render.html_tree`.
 """
 
 from __future__ import annotations
@@ -28,97 +31,26 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from urllib.parse import unquote
 
 from zotsync.model import Annotation, Attachment, LibraryRef
 from zotsync.render.annotations import deep_link
+from zotsync.render.html_tree import (
+    BLOCK,
+    SKIP,
+    VOID,
+    Node,
+    find_class,
+    parse_html,
+    take_checkbox,
+)
 
-VOID = {"br", "img", "hr", "input", "meta", "link", "col", "wbr", "source", "area", "base"}
-SKIP = {"script", "style", "head", "title", "template"}
-BLOCK = {
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "pre", "blockquote",
-    "table", "thead", "tbody", "tfoot", "tr", "td", "th", "hr", "address", "section", "article",
-    "header", "footer", "figure", "figcaption", "dl", "dt", "dd", "center", "body", "html",
-    "main", "aside", "nav", "caption",
-}  # fmt: skip
+__all__ = ["BLOCK", "SKIP", "VOID", "Node", "html_to_markdown", "parse_html"]
+
 _WS = re.compile(r"[ \t\n\r\f]+")
 _ZWSP = "\u200b"
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>|<!--")
 _ITEM_URI = re.compile(r"(?:/(users|groups)/(?:local/)?([^/]+))?/items/([A-Za-z0-9]+)$")
-
-
-@dataclass
-class Node:
-    """An element of the parsed note; text children are plain strings."""
-
-    tag: str
-    attrs: dict[str, str] = field(default_factory=dict)
-    children: list[Node | str] = field(default_factory=list)
-
-    @property
-    def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
-
-    def text(self) -> str:
-        """All text below this node, as written (no whitespace collapsing)."""
-        out: list[str] = []
-        for child in self.children:
-            if isinstance(child, str):
-                out.append(child)
-            elif child.tag == "br":
-                out.append("\n")
-            else:
-                out.append(child.text())
-        return "".join(out)
-
-
-class _TreeBuilder(HTMLParser):
-    """Builds a :class:`Node` tree; forgiving about unclosed and stray end tags."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("root")
-        self.stack = [self.root]
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.skipping:
-            if tag in SKIP:
-                self.skipping += 1
-            return
-        if tag in SKIP:
-            self.skipping = 1
-            return
-        if tag == "p" and self.stack[-1].tag == "p":  # <p> implicitly closes an open <p>
-            self.stack.pop()
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.skipping:
-            if tag in SKIP:
-                self.skipping -= 1
-            return
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.stack[-1].children.append(data)
-
-
-def parse_html(html: str) -> Node:
-    """Parse ``html`` into a tree rooted at a ``root`` node."""
-    builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    return builder.root
 
 
 def html_to_markdown(
@@ -261,7 +193,7 @@ class _Renderer:
         """True/False for a task item (tiptap ``data-checked`` or a checkbox), None otherwise."""
         if "data-checked" in li.attrs:
             return li.attrs["data-checked"] in ("true", "checked", "")
-        box = _take_checkbox(li)
+        box = take_checkbox(li)
         return None if box is None else "checked" in box.attrs
 
     def pre_block(self, node: Node) -> str:
@@ -452,7 +384,7 @@ class _Renderer:
         data = _json_attr(node.attrs.get("data-citation", ""))
         raw_items = data.get("citationItems")
         items = [i for i in raw_items if isinstance(i, dict)] if isinstance(raw_items, list) else []
-        texts = [" ".join(c.text().split()) for c in _find_class(node, "citation-item")]
+        texts = [" ".join(c.text().split()) for c in find_class(node, "citation-item")]
         whole = " ".join(node.text().split())
         pieces: list[str] = []
         linked_any = False
@@ -484,28 +416,3 @@ def _strip_locator(text: str, locator: str) -> str:
     pattern = r",?\s*(?:pp?\.\s*)?" + re.escape(locator) + r"$"
     stripped = re.sub(pattern, "", text)
     return stripped or text
-
-
-def _find_class(node: Node, cls: str) -> list[Node]:
-    found: list[Node] = []
-    for child in node.children:
-        if isinstance(child, Node):
-            if cls in child.classes:
-                found.append(child)
-            else:
-                found.extend(_find_class(child, cls))
-    return found
-
-
-def _take_checkbox(node: Node) -> Node | None:
-    """Remove and return the first checkbox of a list item (outside nested lists)."""
-    for child in node.children:
-        if not isinstance(child, Node) or child.tag in ("ul", "ol"):
-            continue
-        if child.tag == "input" and child.attrs.get("type") == "checkbox":
-            node.children.remove(child)
-            return child
-        found = _take_checkbox(child)
-        if found is not None:
-            return found
-    return None

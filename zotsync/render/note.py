@@ -18,11 +18,12 @@ from typing import Any
 from zotsync.model import Item
 from zotsync.plan.status import seed_priority, seed_status
 from zotsync.refs.ids import item_ids
-from zotsync.render.annotations import annotation_views
+from zotsync.render.annotations import annotation_views, render_annotations
 from zotsync.render.attachments import attachment_links
 from zotsync.render.html2md import html_to_markdown
 from zotsync.render.templates import NOTE_TEMPLATE, Templates
 from zotsync.vault.frontmatter import dump_value
+from zotsync.vault.names import NameRequest, candidates, safe_filename
 from zotsync.vault.regions import parse_note
 
 #: owned frontmatter keys, in the order a new note lists them, with their merge policy
@@ -47,6 +48,7 @@ POLICIES: dict[str, str] = {
     "status": "keep",
     "priority": "keep",
 }
+ANNOTATIONS_TEMPLATE = "annotations.md.j2"
 REGION_NAMES = ("header", "abstract", "related", "references", "cited-by", "annotations", "notes")
 _TAG_BAD = re.compile(r"[^\w/\-]+", re.UNICODE)
 
@@ -114,6 +116,23 @@ def display_doi(item: Item) -> str:
     return "" if raw.lower().startswith("10.48550/") else raw
 
 
+def title_alias(item: Item, stem: str) -> list[str]:
+    """``[title]`` when the note is not named after the title, else nothing.
+
+    That is a note kept under its old name (``rename: false``), one the user renamed, or a
+    ``{citekey}``/``{key}`` name pattern: the alias lets Obsidian find the paper by its title.
+    A name made from the title (with a collision suffix or not) needs no alias.
+    """
+    title = item.title.strip()
+    if not title:
+        return []
+    last = item.creators[0].last if item.creators else ""
+    author_year = " ".join(p for p in (last, str(item.year or "")) if p)
+    if stem in set(candidates(NameRequest(item.key, safe_filename(title), author_year))):
+        return []
+    return [title]
+
+
 def frontmatter_values(
     item: Item, links: NoteLinks, *, include_auto_tags: bool, with_ref_links: bool
 ) -> dict[str, Any]:
@@ -147,14 +166,28 @@ def frontmatter_values(
         "references": links.references_fm if with_ref_links else [],
         "cited-by": links.cited_by_fm if with_ref_links else [],
         "tags": tags,
-        "aliases": [],
+        "aliases": title_alias(item, links.stem),
         "status": seed_status([t.name for t in item.tags], item.fields.get("extra", "")),
         "priority": seed_priority(item.fields.get("extra", ""), [t.name for t in item.tags]),
     }
     return {k: v for k, v in values.items() if v not in (None, "", [])}
 
 
-def note_context(item: Item, links: NoteLinks, callouts: dict[str, str]) -> dict[str, Any]:
+def annotations_text(views: list[Any], templates: Templates) -> str:
+    """The annotations region body: the vault's ``annotations.md.j2`` if the user changed it,
+    else the Python renderer, which gives the same bytes as the packaged template (tested) at a
+    fraction of the sandboxed template's cost — this is most of the rendering of a big library.
+    """
+    if not views:
+        return ""
+    if templates.is_default(ANNOTATIONS_TEMPLATE):
+        return render_annotations(views)
+    return templates.render(ANNOTATIONS_TEMPLATE, {"annotations": views})
+
+
+def note_context(
+    item: Item, links: NoteLinks, callouts: dict[str, str], templates: Templates | None = None
+) -> dict[str, Any]:
     """The variables a note template sees (documented in docs/note-format.md)."""
     ids = item_ids(item)
     data_dir = Path(links.data_dir) if links.data_dir else None
@@ -176,6 +209,7 @@ def note_context(item: Item, links: NoteLinks, callouts: dict[str, str]) -> dict
         ).strip()
         for n in item.notes
     ]
+    views = annotation_views(item, image_paths=links.image_paths, callouts=callouts or None)
     return {
         "item": item,
         "key": item.key,
@@ -197,9 +231,8 @@ def note_context(item: Item, links: NoteLinks, callouts: dict[str, str]) -> dict
         "related": [f"[[{name}]]" for name in links.related],
         "references": links.references_text.strip(),
         "cited_by": links.cited_by_text.strip(),
-        "annotations": annotation_views(
-            item, image_paths=links.image_paths, callouts=callouts or None
-        ),
+        "annotations": views,
+        "annotations_md": annotations_text(views, templates or Templates(None)).rstrip("\n"),
         "notes": [n for n in notes if n],
     }
 
@@ -214,7 +247,7 @@ def render_note(
     with_ref_links: bool = False,
 ) -> RenderedNote:
     """Render ``item``: owned frontmatter values plus the managed regions' contents."""
-    body = templates.render(NOTE_TEMPLATE, note_context(item, links, callouts or {}))
+    body = templates.render(NOTE_TEMPLATE, note_context(item, links, callouts or {}, templates))
     parsed = parse_note(body)
     regions = {name: region.content for name, region in parsed.regions.items()}
     fm = frontmatter_values(

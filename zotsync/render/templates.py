@@ -92,6 +92,15 @@ class Templates:
                 fix="correct the template, or delete it to fall back to the default",
             ) from exc
 
+    def is_default(self, name: str) -> bool:
+        """True when the vault's copy of ``name`` is missing or equal to the packaged one."""
+        packaged = packaged_template_dir() / name
+        for folder in self.dirs[:-1]:
+            own = Path(folder) / name
+            if own.exists():
+                return packaged.exists() and own.read_bytes() == packaged.read_bytes()
+        return True
+
     def fingerprint(self) -> str:
         """Hash of every template source in use, so a template edit re-renders all notes."""
         digest = hashlib.blake2b(digest_size=16)

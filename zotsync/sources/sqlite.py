@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import json
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -31,8 +30,6 @@ from pathlib import Path
 
 from zotsync.errors import ConfigError, SourceUnavailable
 from zotsync.model import (
-    Annotation,
-    AnnotationType,
     Attachment,
     ChildNote,
     Collection,
@@ -44,6 +41,23 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
+from zotsync.sources.sqlite_rows import (
+    Meta,
+    Schema,
+    columns,
+    extra_citekey,
+    iso_time,
+    read_annotations,
+    read_children,
+    read_creators,
+    read_fields,
+    read_items,
+    read_relations,
+    read_tags,
+    user_date,
+)
+
+__all__ = ["SqliteSource", "extra_citekey", "iso_time", "snapshot", "user_date"]
 
 LINK_MODES: tuple[LinkMode, ...] = (
     "imported_file",
@@ -52,39 +66,8 @@ LINK_MODES: tuple[LinkMode, ...] = (
     "linked_url",
     "embedded_image",
 )
-ANNOTATION_TYPES: dict[int, AnnotationType] = {
-    1: "highlight",
-    2: "note",
-    3: "image",
-    4: "ink",
-    5: "underline",
-    6: "text",
-}
-DATE_FIELDS = frozenset({"date", "filingDate", "dateDecided", "issueDate", "dateEnacted"})
-_MULTIPART = re.compile(r"^[0-9]{4}-(0[0-9]|10|11|12)-(0[0-9]|[1-2][0-9]|30|31) ")
-_decode_json = json.JSONDecoder().decode
-_EXTRA_KEY = re.compile(r"^\s*citation key\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
-_EXTRA_BIBTEX = re.compile(r"^\s*bibtex\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 _SIDE_FILES = ("-wal", "-journal")
 NON_REGULAR = frozenset({"note", "attachment", "annotation"})
-
-
-def iso_time(value: object) -> str:
-    """Zotero's ``YYYY-MM-DD HH:MM:SS`` (UTC) -> ``YYYY-MM-DDTHH:MM:SSZ``."""
-    if isinstance(value, str) and len(value) == 19 and value[10] == " ":
-        return value[:10] + "T" + value[11:] + "Z"  # hot path: ~10 per item
-    return str(value or "")
-
-
-def user_date(value: str) -> str:
-    """The user's date string from a multipart ``2019-06-00 June 2019``."""
-    return value[11:] if _MULTIPART.match(value) else value
-
-
-def extra_citekey(extra: str) -> str:
-    """A pinned key from Extra: ``Citation Key: x`` (BBT's legacy ``bibtex: x`` as a fallback)."""
-    match = _EXTRA_KEY.search(extra) or _EXTRA_BIBTEX.search(extra)
-    return match.group(1) if match else ""
 
 
 def _signature(paths: Sequence[Path]) -> tuple[tuple[int, int] | None, ...]:
@@ -133,15 +116,6 @@ def snapshot(db: Path, dest: Path, *, retries: int = 5, extra: Sequence[Path] = 
         f"Zotero kept changing {db} while it was being copied ({retries} attempts)",
         fix="try again in a moment (Zotero may be syncing or indexing), or close Zotero",
     )
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-
-
-def _col(cols: set[str], name: str, alias: str | None = None) -> str:
-    """``name`` if the column exists, else ``NULL`` — read columns defensively."""
-    return name if name in cols else f"NULL AS {alias or name}"
 
 
 class SqliteSource:
@@ -233,112 +207,35 @@ class SqliteSource:
 
     def _read(self, conn: sqlite3.Connection, bbt_copy: Path | None) -> Library:
         lib_id, ref, lib_name = self._library_id(conn)
-        q = conn.execute
-        tables = {r[0] for r in q("SELECT name FROM sqlite_master WHERE type='table'")}
-        type_table = "itemTypesCombined" if "itemTypesCombined" in tables else "itemTypes"
-        field_table = "fieldsCombined" if "fieldsCombined" in tables else "fields"
-        type_names: dict[int, str] = dict(q(f"SELECT itemTypeID, typeName FROM {type_table}"))
-        field_names: dict[int, str] = dict(q(f"SELECT fieldID, fieldName FROM {field_table}"))
-        if len(type_names) < len(dict(q("SELECT itemTypeID, typeName FROM itemTypes"))):
-            type_names = dict(q("SELECT itemTypeID, typeName FROM itemTypes"))
-        if len(field_names) < len(dict(q("SELECT fieldID, fieldName FROM fields"))):
-            field_names = dict(q("SELECT fieldID, fieldName FROM fields"))
-        creator_types: dict[int, str] = dict(
-            q("SELECT creatorTypeID, creatorType FROM creatorTypes")
-        )
-        item_cols = _columns(conn, "items")
-        version_col = "clientVersion" if "clientVersion" in item_cols else "version"
-        trash = "SELECT itemID FROM deletedItems" if "deletedItems" in tables else "SELECT NULL"
-        live = f"i.libraryID = ? AND i.itemID NOT IN ({trash})"
-        if "feedItems" in tables:
-            live += " AND i.itemID NOT IN (SELECT itemID FROM feedItems)"
-
-        rows = q(  # annotations (most rows) carry their own key and dates: see _annotations
-            f"SELECT i.itemID, i.itemTypeID, i.key, i.dateAdded, i.dateModified, i.{version_col} "
-            f"FROM items i WHERE {live} AND i.itemTypeID NOT IN "
-            f"(SELECT itemTypeID FROM itemTypes WHERE typeName = 'annotation') ORDER BY i.itemID",
-            (lib_id,),
-        ).fetchall()
-        kind: dict[int, str] = {}
-        meta: dict[int, tuple[str, str, str, str, int]] = {}
-        for item_id, type_id, key, added, modified, version in rows:
-            tname = type_names.get(type_id, "")
-            kind[item_id] = tname
-            meta[item_id] = (key, tname, iso_time(added), iso_time(modified), int(version or 0))
-
-        fields: dict[int, dict[str, str]] = defaultdict(dict)
-        for item_id, field_id, value in q(
-            f"SELECT d.itemID, d.fieldID, v.value FROM itemData d JOIN itemDataValues v "
-            f"USING (valueID) JOIN items i USING (itemID) WHERE {live}",
-            (lib_id,),
-        ):
-            name = field_names.get(field_id)
-            if name is None or value is None:
-                continue
-            text = str(value)
-            if name in DATE_FIELDS:
-                text = user_date(text)
-            elif name == "accessDate":
-                text = iso_time(text)
-            fields[item_id][name] = text
-
-        creators: dict[int, list[Creator]] = defaultdict(list)
-        for item_id, first, last, mode, ctype in q(
-            f"SELECT ic.itemID, c.firstName, c.lastName, c.fieldMode, ic.creatorTypeID "
-            f"FROM itemCreators ic JOIN creators c USING (creatorID) JOIN items i USING (itemID) "
-            f"WHERE {live} ORDER BY ic.itemID, ic.orderIndex",
-            (lib_id,),
-        ):
-            single = mode == 1
-            creators[item_id].append(
-                Creator(
-                    last or "",
-                    "" if single else first or "",
-                    creator_types.get(ctype, "author"),
-                    single,
-                )
-            )
-
-        tags: dict[int, list[Tag]] = defaultdict(list)
-        for item_id, name, ttype in q(
-            f"SELECT it.itemID, t.name, it.type FROM itemTags it JOIN tags t USING (tagID) "
-            f"JOIN items i USING (itemID) WHERE {live} ORDER BY it.rowid",
-            (lib_id,),
-        ):
-            tags[item_id].append(Tag(name, auto=ttype == 1))
-
-        relations: dict[int, dict[str, list[str]]] = defaultdict(dict)
-        for item_id, predicate, obj in q(
-            f"SELECT r.itemID, p.predicate, r.object FROM itemRelations r "
-            f"JOIN relationPredicates p USING (predicateID) JOIN items i USING (itemID) "
-            f"WHERE {live} ORDER BY r.rowid",
-            (lib_id,),
-        ):
-            relations[item_id].setdefault(predicate, []).append(obj)
-
-        collections, membership = self._collections(conn, lib_id, live, tables)
+        schema = Schema.load(conn)
+        meta = read_items(conn, schema, lib_id)  # also "is this ID a live item here?"
+        fields = read_fields(conn, schema, meta)
+        creators = read_creators(conn, schema, meta)
+        tags = read_tags(conn, schema)
+        relations = read_relations(conn, meta)
+        collections, membership = self._collections(conn, lib_id, meta, schema.tables)
 
         notes: dict[int, list[ChildNote]] = defaultdict(list)
-        for item_id, parent, html in q(
-            f"SELECT n.itemID, n.parentItemID, n.note FROM itemNotes n JOIN items i USING (itemID) "
-            f"WHERE {live} AND n.parentItemID IS NOT NULL ORDER BY i.dateAdded, i.itemID",
-            (lib_id,),
+        for item_id, parent, html in read_children(
+            conn, "itemNotes", "c.itemID, c.parentItemID, c.note", lib_id
         ):
-            if kind.get(item_id) == "note" and parent in kind:
-                _, _, added, modified, _ = meta[item_id]
+            note = meta.get(item_id)
+            if note is not None and note[1] == "note" and parent in meta:
                 notes[parent].append(
-                    ChildNote(meta[item_id][0], html or "", added, modified, tags.get(item_id, []))
+                    ChildNote(note[0], str(html or ""), note[2], note[3], tags.get(item_id, []))
                 )
 
-        annotations = self._annotations(conn, lib_id, live, meta, tags)
+        annotations = read_annotations(conn, schema, meta, tags)
         attachments: dict[int, list[Attachment]] = defaultdict(list)
-        for item_id, parent, mode, ctype, path in q(
-            f"SELECT a.itemID, a.parentItemID, a.linkMode, a.contentType, a.path "
-            f"FROM itemAttachments a JOIN items i USING (itemID) "
-            f"WHERE {live} AND a.parentItemID IS NOT NULL ORDER BY i.dateAdded, i.itemID",
-            (lib_id,),
+        for item_id, parent, mode, ctype, path in read_children(
+            conn,
+            "itemAttachments",
+            "c.itemID, c.parentItemID, c.linkMode, c.contentType, c.path",
+            lib_id,
         ):
-            if parent not in kind or kind[parent] in NON_REGULAR:
+            own_meta = meta.get(item_id)
+            parent_meta = meta.get(parent)
+            if own_meta is None or parent_meta is None or parent_meta[1] in NON_REGULAR:
                 continue
             own = fields.get(item_id, {})
             link: LinkMode = (
@@ -346,19 +243,50 @@ class SqliteSource:
             )
             attachments[parent].append(
                 Attachment(
-                    key=meta[item_id][0],
+                    key=own_meta[0],
                     title=own.get("title", ""),
                     link_mode=link,
-                    content_type=ctype or "",
-                    path=path or "",
+                    content_type=str(ctype or ""),
+                    path=str(path or ""),
                     url=own.get("url", ""),
-                    annotations=sorted(annotations.get(item_id, []), key=lambda a: a.sort_index),
-                    date_added=meta[item_id][2],
+                    annotations=annotations.get(item_id, []),
+                    date_added=own_meta[2],
                 )
             )
 
         citekeys = self._bbt_citekeys(bbt_copy, lib_id)
-        allowed = self._selected(collections, membership)
+        items = self._items(meta, fields, creators, tags, relations, membership, attachments,
+                            notes, citekeys, self._selected(collections, membership), ref)  # fmt: skip
+        lib_cols = columns(conn, "libraries")
+        lib_version = conn.execute(
+            f"SELECT {'clientVersion' if 'clientVersion' in lib_cols else 'version'} "
+            "FROM libraries WHERE libraryID = ?",
+            (lib_id,),
+        ).fetchone()
+        return Library(
+            ref=ref,
+            items=items,
+            collections=collections,
+            version=int(lib_version[0]) if lib_version else None,
+            data_dir=str(self.db_path.parent),
+            name=lib_name,
+        )
+
+    @staticmethod
+    def _items(
+        meta: dict[int, Meta],
+        fields: dict[int, dict[str, str]],
+        creators: dict[int, list[Creator]],
+        tags: dict[int, list[Tag]],
+        relations: dict[int, dict[str, list[str]]],
+        membership: dict[int, list[str]],
+        attachments: dict[int, list[Attachment]],
+        notes: dict[int, list[ChildNote]],
+        citekeys: dict[str, str],
+        allowed: set[str] | None,
+        ref: LibraryRef,
+    ) -> list[Item]:
+        """Top-level regular items in itemID order, in the chosen collections if any."""
         items: list[Item] = []
         for item_id, (key, tname, added, modified, version) in meta.items():
             if tname in NON_REGULAR or not tname:
@@ -387,22 +315,10 @@ class SqliteSource:
                     library=ref,
                 )
             )
-        lib_cols = _columns(conn, "libraries")
-        lib_version = q(
-            f"SELECT {'clientVersion' if 'clientVersion' in lib_cols else 'version'} FROM libraries WHERE libraryID = ?",
-            (lib_id,),
-        ).fetchone()
-        return Library(
-            ref=ref,
-            items=items,
-            collections=collections,
-            version=int(lib_version[0]) if lib_version else None,
-            data_dir=str(self.db_path.parent),
-            name=lib_name,
-        )
+        return items
 
     def _collections(
-        self, conn: sqlite3.Connection, lib_id: int, live: str, tables: set[str]
+        self, conn: sqlite3.Connection, lib_id: int, live: dict[int, Meta], tables: set[str]
     ) -> tuple[dict[str, Collection], dict[int, list[str]]]:
         trashed = (
             "SELECT collectionID FROM deletedCollections"
@@ -420,61 +336,11 @@ class SqliteSource:
         }
         membership: dict[int, list[str]] = defaultdict(list)
         for coll_id, item_id in conn.execute(
-            f"SELECT ci.collectionID, ci.itemID FROM collectionItems ci JOIN items i USING (itemID) "
-            f"WHERE {live} ORDER BY ci.collectionID",
-            (lib_id,),
+            "SELECT collectionID, itemID FROM collectionItems ORDER BY collectionID"
         ):
-            if coll_id in keys:
+            if coll_id in keys and item_id in live:
                 membership[item_id].append(keys[coll_id])
         return collections, membership
-
-    def _annotations(
-        self,
-        conn: sqlite3.Connection,
-        lib_id: int,
-        live: str,
-        meta: dict[int, tuple[str, str, str, str, int]],
-        tags: dict[int, list[Tag]],
-    ) -> dict[int, list[Annotation]]:
-        """Annotations by attachment itemID; they are most rows, so key and ISO dates come from SQL."""
-        if "itemAnnotations" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}:
-            return {}
-        cols = _columns(conn, "itemAnnotations")
-        iso = "CASE WHEN length({0}) = 19 THEN substr({0}, 1, 10) || 'T' || substr({0}, 12) || 'Z' ELSE {0} END"
-        sql = (
-            f"SELECT a.itemID, i.key, {iso.format('i.dateAdded')}, {iso.format('i.dateModified')}, "
-            f"a.parentItemID, a.type, {_col(cols, 'authorName')}, a.text, a.comment, a.color, "
-            f"a.pageLabel, a.sortIndex, a.position, {_col(cols, 'isExternal')} "
-            f"FROM itemAnnotations a JOIN items i USING (itemID) WHERE {live}"
-        )
-        out: dict[int, list[Annotation]] = defaultdict(list)
-        for row in conn.execute(sql, (lib_id,)):
-            item_id, key, added, modified, parent, atype, author, text, comment = row[:9]
-            color, label, sort, pos, ext = row[9:]
-            if parent not in meta:
-                continue
-            try:
-                position = _decode_json(pos) if pos else {}
-            except ValueError:
-                position = {}
-            out[parent].append(
-                Annotation(
-                    key=key,
-                    type=ANNOTATION_TYPES.get(atype, "highlight"),
-                    text=text or "",
-                    comment=comment or "",
-                    color=color or "#ffd400",
-                    page_label=label or "",
-                    sort_index=sort or "",
-                    position=position if isinstance(position, dict) else {},
-                    author=author or "",
-                    tags=tags.get(item_id, []),
-                    date_added=added or "",
-                    date_modified=modified or "",
-                    is_external=bool(ext),
-                )
-            )
-        return out
 
     def _selected(
         self, collections: dict[str, Collection], membership: dict[int, list[str]]

@@ -19,7 +19,14 @@ from typing import Any
 from zotsync.errors import NoteError
 from zotsync.render.note import POLICIES, REGION_NAMES, RenderedNote, text_hash
 from zotsync.state.db import ItemState
-from zotsync.vault.atomic import FileSig, backup_file, ensure_inside, file_sig, write_atomic
+from zotsync.vault.atomic import (
+    BatchCreate,
+    FileSig,
+    backup_file,
+    ensure_inside,
+    file_sig,
+    write_atomic,
+)
 from zotsync.vault.frontmatter import merge_owned, read_frontmatter, splice_frontmatter
 from zotsync.vault.regions import insert_regions, parse_note, region_block, splice_regions
 
@@ -84,10 +91,21 @@ class NoteWriter:
         self.vault = vault
         self.dry_run = dry_run
         self.writes = 0
+        self._safe_dirs: set[Path] = set()
 
     def abs(self, rel: str) -> Path:
+        """The absolute path of a vault-relative one, refusing anything that leads outside.
+
+        Checking a folder once per run is enough (its real location does not change while we
+        hold the vault lock); the file itself must then not be a symlink that leads out.
+        """
         path = self.vault / rel
-        ensure_inside(self.vault, path)
+        folder = path.parent
+        if folder not in self._safe_dirs:
+            ensure_inside(self.vault, folder)
+            self._safe_dirs.add(folder)
+        if path.is_symlink():
+            ensure_inside(self.vault, path)
         return path
 
     def _write(self, rel: str, data: str, expect: FileSig | None) -> FileSig | None:
@@ -98,8 +116,22 @@ class NoteWriter:
         self.writes += 1
         return write_atomic(path, data.encode("utf-8"), expect=expect)
 
-    def create(self, state: ItemState, rendered: RenderedNote, target: str) -> Outcome:
-        sig = self._write(target, rendered.new_note_text(), None)
+    def create(
+        self,
+        state: ItemState,
+        rendered: RenderedNote,
+        target: str,
+        batch: BatchCreate | None = None,
+    ) -> Outcome:
+        """Write a new note; with ``batch`` it is staged and lands at ``batch.commit()``."""
+        sig = None
+        if batch is not None and not self.dry_run:
+            path = self.abs(target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            batch.add(path, rendered.new_note_text().encode("utf-8"))
+            self.writes += 1
+        else:
+            sig = self._write(target, rendered.new_note_text(), None)
         state.path = target
         state.regions = {n: text_hash(c) for n, c in rendered.regions.items()}
         state.frontmatter = fm_hashes(rendered.frontmatter)
@@ -136,6 +168,7 @@ class NoteWriter:
         existing = read_frontmatter(text)  # raises NoteError on invalid YAML
         new_regions: dict[str, str] = {}
         conflicts: list[str] = []
+        overwrote = False
         region_hashes = dict(state.regions)
         for name, content in rendered.regions.items():
             region = parsed.regions.get(name)
@@ -148,6 +181,8 @@ class NoteWriter:
             elif adopt and not state.regions:
                 conflicts.append(name)
             elif on_disk == state.regions.get(name) or overwrite_conflicts:
+                # overwriting a region the user edited: that edit must survive in a backup
+                overwrote = overwrote or on_disk != state.regions.get(name)
                 new_regions[name] = content
                 region_hashes[name] = wanted
             else:
@@ -174,7 +209,7 @@ class NoteWriter:
         outcome = Outcome("unchanged", current)
         new_sig = sig
         if new_text != text:
-            if has_user_text(text) and not self.dry_run:
+            if (overwrote or has_user_text(text)) and not self.dry_run:
                 backup_file(self.vault, path)
             new_sig = self._write(current, new_text, sig)
             outcome = Outcome("updated", current)

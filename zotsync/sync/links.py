@@ -52,14 +52,15 @@ def rewrite_renamed_links(
         if not any(n in folded for n in needles):
             continue
         sig = file_sig(path)
+        rel = path.relative_to(vault).as_posix()
         new_text = text
         for old_stem, new_stem, old_path, new_path in stems:
+            # source= lets relative Markdown links (../Papers/Old.md) be resolved too
             new_text = rewrite_links(
-                new_text, old_stem, new_stem, old_path=old_path, new_path=new_path
+                new_text, old_stem, new_stem, old_path=old_path, new_path=new_path, source=rel
             )
         if new_text == text:
             continue
-        rel = path.relative_to(vault).as_posix()
         try:
             backup_file(vault, path)
             new_sig = write_atomic(path, new_text.encode("utf-8"), expect=sig)

@@ -65,6 +65,7 @@ def decide(
     state: ItemState | None,
     notes: Sequence[NoteSeen],
     recreate: bool = False,
+    overwrite_conflicts: bool = False,
 ) -> Action:
     """Decide the action for one item (see the module docstring's table)."""
     if len(notes) > 1:
@@ -72,13 +73,16 @@ def decide(
         return Action("duplicate", key, paths=paths, reason="several notes claim this key")
     note = notes[0] if notes else None
     if in_source:
+        if note is None and state is not None and state.tombstone:
+            # checked before "no path → create": a tombstone row has no path either
+            if recreate:
+                return Action("create", key, reason="recreate")
+            return Action("skip", key, reason="note deleted by the user")
         if state is None or state.path is None:
             if note is None:
                 return Action("create", key)
             return Action("adopt", key, path=note.path)
         if note is None:
-            if state.tombstone and not recreate:
-                return Action("skip", key, reason="note deleted by the user")
             if recreate:
                 return Action("create", key, reason="recreate")
             return Action("tombstone", key, path=state.path, reason="note deleted by the user")
@@ -86,6 +90,8 @@ def decide(
             return Action("update", key, path=note.path, reason="back in Zotero")
         if state.input_hash != input_hash:
             return Action("update", key, path=note.path, reason="changed in Zotero")
+        if overwrite_conflicts and state.conflict:
+            return Action("update", key, path=note.path, reason="overwrite conflict")
         if state.sig != note.sig or state.path != note.path:
             return Action("update", key, path=note.path, reason="note changed")
         return Action("unchanged", key, path=note.path)
@@ -106,6 +112,7 @@ def plan_actions(
     states: Mapping[str, ItemState],
     notes: Mapping[str, Sequence[NoteSeen]],
     recreate: bool = False,
+    overwrite_conflicts: bool = False,
 ) -> list[Action]:
     """One action per key known to the source, the state or the vault, in a stable order."""
     in_source = set(source_keys)
@@ -123,6 +130,7 @@ def plan_actions(
             state=states.get(key),
             notes=notes.get(key, ()),
             recreate=recreate,
+            overwrite_conflicts=overwrite_conflicts,
         )
         for key in keys
     ]

@@ -15,6 +15,7 @@ resolves collisions deterministically: `` (Author Year)``, then `` (KEY)``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -82,7 +83,8 @@ def _unreserve(name: str) -> str:
 
 def _once(title: str, max_len: int, max_bytes: int) -> str:
     s = unicodedata.normalize("NFC", title)
-    s = "".join(" " if _is_control(ch) else ch for ch in s)
+    if not s.isprintable():  # fast path: most titles have no control characters at all
+        s = "".join(" " if _is_control(ch) else ch for ch in s)
     s = s.translate(_REPLACE)
     s = _SPACE_RE.sub(" ", s)
     s = _strip_edges(s)
@@ -92,6 +94,7 @@ def _once(title: str, max_len: int, max_bytes: int) -> str:
     return s or FALLBACK
 
 
+@functools.lru_cache(maxsize=65536)
 def safe_filename(title: str, *, max_len: int = 120, max_bytes: int = MAX_STEM_BYTES) -> str:
     """A file stem (no ``.md``) that is valid on Windows, macOS and Linux; never empty.
 

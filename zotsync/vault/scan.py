@@ -51,11 +51,19 @@ def read_head(path: Path) -> str:
     """The file's text up to and including its frontmatter (the whole file if unclosed)."""
     with open(path, "rb") as f:
         head = f.read(_HEAD)
-        if len(head) == _HEAD and head.lstrip(b"\xef\xbb\xbf").startswith(b"---"):
+        truncated = len(head) == _HEAD
+        if truncated and head.lstrip(b"\xef\xbb\xbf").startswith(b"---"):
             fence = re.search(rb"\n---[ \t]*\r?(\n|\Z)", head)
             if fence is None:
                 head += f.read()
-    return head.decode("utf-8")
+                truncated = False
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # the read may have cut a multi-byte character in two at the end: not an error
+        if truncated and exc.start >= len(head) - 3:
+            return head[: exc.start].decode("utf-8")
+        raise
 
 
 def identity_of(text: str, *, parse_yaml: bool = True) -> tuple[str | None, str | None]:
