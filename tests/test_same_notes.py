@@ -63,7 +63,7 @@ FORMS = [
     Form("web", frozenset({"data-dir"})),
     Form("local-zotero10", frozenset({"data-dir"})),
     Form("local-zotero7", frozenset({"data-dir"})),
-    Form("bbt-json", frozenset({"data-dir", "attachment-urls", "annotations"})),
+    Form("bbt-json", frozenset({"attachment-urls", "annotations"})),
     Form("demo", frozenset({"data-dir"})),
 ]
 
@@ -95,7 +95,8 @@ def _make_sources(
     servers += [web, local10, local7]
     mp.setenv("ZOTSYNC_ZOTERO_API_URL", web.url)
     mp.setenv("ZOTERO_API_KEY", web.api_key)
-    export = write_bbt_export(root / "library.json", _library(kind))
+    # BBT writes stored files with their absolute path, so the export knows Zotero's data folder
+    export = write_bbt_export(root / "library.json", _library(kind), data_dir=str(db.parent))
     demo_file = root / "demo.json"
     demo_file.write_text(json.dumps(library_to_demo_json(_library(kind))), encoding="utf-8")
 
@@ -220,12 +221,6 @@ def test_sources_md_names_every_unknown_attribute_and_difference() -> None:
         assert f"`{difference}`" in section, difference
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: bbt_json.library_from_bbt reads the absolute attachment paths "
-    "(<data_dir>/storage/KEY/name) but never sets Library.data_dir, so its notes lack the "
-    "file:// links the sqlite notes have",
-)
 def test_bbt_export_notes_link_stored_files_like_sqlite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -241,11 +236,6 @@ def test_bbt_export_notes_link_stored_files_like_sqlite(
     assert _FILE_LINK.findall(notes["bbt"]) == _FILE_LINK.findall(notes["sqlite"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `writeback: true` is parsed (config.py) but nothing calls "
-    "sources.writeback.set_read_status, so a note marked read never tags the Zotero item",
-)
 def test_writeback_tags_the_zotero_item_read_when_its_note_says_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

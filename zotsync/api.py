@@ -191,6 +191,7 @@ class SyncReport:
     refs_pending: int = 0
     refs_reasons: dict[str, int] = field(default_factory=dict)
     graph: RefGraph | None = None
+    writeback: list[str] = field(default_factory=list)
 
 
 def sync(
@@ -271,6 +272,10 @@ def _sync_locked(
             report.plan_updates = planning.sync_plan_boxes(vault, config, state)
             if config.index.enabled:
                 report.index_written = planning.write_indexes(vault, config, state)
+            if config.writeback:
+                from zotsync.writeback_runner import write_back
+
+                report.writeback = write_back(vault, config, state).written
         return report
     finally:
         state.close()

@@ -21,6 +21,7 @@ up in the same model as the web and local sources.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -180,9 +181,30 @@ def library_from_bbt(export: Mapping[str, Any]) -> Library:
                 objects.append(_attachment(att, key, i))
         objects += [_note(n, key, i) for i, n in enumerate(entry.get("notes") or [])]
     top_version = max((int(d.get("version") or 0) for d in objects), default=0)
-    return library_from_objects(
+    library = library_from_objects(
         objects, collections, ref=library_ref(entries), version=top_version or None
     )
+    library.data_dir = _data_dir(entries)
+    return library
+
+
+def _data_dir(entries: list[Any]) -> str | None:
+    """Zotero's data folder, from the absolute path of a stored attachment (…/storage/KEY/f).
+
+    BBT exports stored files with their full path; knowing the folder gives the notes the
+    same ``file://`` links as the sqlite source (and lets annotation images be found).
+    """
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        for att in entry.get("attachments") or []:
+            if not isinstance(att, Mapping):
+                continue
+            path = str(att.get("path") or att.get("localPath") or "")
+            match = _STORAGE.search(path)
+            if match and os.path.isabs(path):
+                return path[: match.start()] or None
+    return None
 
 
 class BbtJsonSource:

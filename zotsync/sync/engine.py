@@ -161,6 +161,7 @@ class Engine:
     ) -> None:
         self.stop = stop
         self._batch = BatchCreate()
+        self._data_dir: str | None = None
         self._staged: list[tuple[ItemState, Path, Outcome]] = []
         self._staged_fm: dict[str, dict[str, Any]] = {}
         self.vault = vault
@@ -209,6 +210,7 @@ class Engine:
             result.unchanged = result.items
             return result
         library = filter_collections(self.source.read(), self.config.collections)
+        self._data_dir = library.data_dir
         result.library = library
         result.items = len(library.items)
         doomed = mass_deletion(len(library.items), states)
@@ -470,8 +472,8 @@ class Engine:
             return {}
 
     def source_data_dir(self) -> Path | None:
-        paths = self.source.watch_paths()
-        return paths[0].parent if paths and self.source.name == "sqlite" else None
+        """Zotero's data folder when the source knows it (sqlite; bbt-json from its paths)."""
+        return Path(self._data_dir) if self._data_dir else None
 
     @staticmethod
     def _count(outcome: Outcome | None, result: SyncResult, action: Action) -> None:
