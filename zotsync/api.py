@@ -153,6 +153,10 @@ def demo_references() -> list[Any]:
     return load_demo_references()
 
 
+def _offline() -> bool:
+    return os.environ.get("ZOTSYNC_OFFLINE") == "1"
+
+
 def make_ref_resolver(
     config: Config, state: StateDB, *, offline: bool = False, refresh: bool = False
 ) -> Callable[[Library], RefGraph | None]:
@@ -162,7 +166,7 @@ def make_ref_resolver(
     cache = RefCache(state.conn)
     recorded = demo_references() if config.source == "demo" else None
     client = None
-    if recorded is None and not offline and os.environ.get("ZOTSYNC_OFFLINE") != "1":
+    if recorded is None and not offline and not _offline():
         from zotsync.refs.s2 import S2Client
 
         client = S2Client()
@@ -236,6 +240,11 @@ def _sync_locked(
     state = open_state(vault)
     try:
         source = source or make_source(config, vault)
+        if refs and config.refs.enabled and config.source != "demo" and not _offline():
+            from zotsync.arxiv_api import ArxivClient
+            from zotsync.sources.enriched import EnrichedSource
+
+            source = EnrichedSource(source, state.conn, ArxivClient())
         resolver = make_ref_resolver(config, state, refresh=refresh_refs) if refs else None
         graph_box: dict[str, RefGraph | None] = {}
 

@@ -87,11 +87,12 @@ def enrich_items(
     client: PaperFetcher,
     *,
     now: datetime | None = None,
+    max_fetch: int | None = None,
 ) -> dict[str, dict[str, str]]:
     """``{item key: {"abstractNote": …, "date": …}}`` with only the fields the item lacks.
 
     Items without an arXiv id, or with both fields present, cost nothing. Only ids not in the
-    cache are fetched. An item whose arXiv record has nothing to add is left out.
+    cache are fetched, at most ``max_fetch`` of them per call. An item whose arXiv record has nothing to add is left out.
     """
     now = now or datetime.now(UTC)
     wanted: dict[str, tuple[str, list[str]]] = {}
@@ -107,6 +108,8 @@ def enrich_items(
         ids = sorted({arxiv_id for arxiv_id, _ in wanted.values()})
         known = _cached(conn, ids, now)
         to_fetch = [i for i in ids if i not in known]
+        if max_fetch is not None:  # the rest waits for a later run (arXiv: one request per 3 s)
+            to_fetch = to_fetch[:max_fetch]
         if to_fetch:
             fetched = client.fetch_by_ids(to_fetch)
             stamp = now.isoformat()
