@@ -50,7 +50,7 @@ from zotsync import api
 from zotsync.config import CONFIG_NAME, WEEKDAYS, Config
 from zotsync.errors import ZotsyncError
 from zotsync.plan.weeks import default_week
-from zotsync.sync.engine import SyncOptions
+from zotsync.sync.engine import REFS_RETRY_SECONDS, SyncOptions
 from zotsync.vault.lock import VaultLock
 
 log = logging.getLogger(__name__)
@@ -310,7 +310,7 @@ class Daemon:
             report = api.sync(
                 self.vault,
                 config_path=self.config_path,
-                options=SyncOptions(),
+                options=SyncOptions(refs_retry_seconds=REFS_RETRY_SECONDS),
                 hold_lock=False,
                 stop=self.stop_event,
             )

@@ -41,13 +41,15 @@ from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
 from zotsync.sync.links import rewrite_renamed_links
 from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
-from zotsync.vault.atomic import BatchCreate, FileSig
+from zotsync.vault.atomic import BatchCreate, FileSig, cleanup_temp_files
 from zotsync.vault.scan import scan_notes
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 #: new notes land in batches: one flush to disk per batch instead of two fsyncs per note
 BATCH_SIZE = 500
+#: how long a pass that could not fetch some reference lists waits before retrying them
+REFS_RETRY_SECONDS = 600
 RefResolver = Callable[[Library], RefGraph | None]
 
 
@@ -59,6 +61,9 @@ class SyncOptions:
     overwrite_conflicts: bool = False
     status_updates: dict[str, str] = field(default_factory=dict)
     full: bool = False
+    #: after a pass that deferred reference lists, skip the retry for this long (the daemon
+    #: uses :data:`REFS_RETRY_SECONDS`; a manual sync retries at once)
+    refs_retry_seconds: float = 0.0
 
 
 @dataclass
@@ -184,8 +189,18 @@ class Engine:
         """
         was_enabled = gc.isenabled()
         gc.disable()
+        dry_run = bool(options and options.dry_run)
+        if not dry_run:
+            if self.state.get_meta("run_in_progress") == "1":
+                # the last run was killed: remove its hidden temp files (notes are all whole)
+                removed = cleanup_temp_files(self.vault, recursive=True)
+                log.info("removed %d temp files left by an interrupted run", removed)
+            self.state.set_meta("run_in_progress", "1")
         try:
-            return self._run(options)
+            result = self._run(options)
+            if not dry_run:
+                self.state.set_meta("run_in_progress", None)
+            return result
         finally:
             self._batch.abort()
             if was_enabled:
@@ -287,13 +302,12 @@ class Engine:
             log.info("rewrote links in %d files", touched)
         if not options.dry_run:
             fp_after = files_fingerprint(self.source.watch_paths())
-            clean = (
-                not result.interrupted
-                and result.failed == 0
-                and fp_after == source_fp
-                and not (graph and graph.deferred)
-            )
+            clean = not result.interrupted and result.failed == 0 and fp_after == source_fp
             self.state.set_meta("source_fp", source_fp if clean else None)
+            # deferred reference lists are retried by a full pass, but not on every pass: a
+            # daemon whose network is down would otherwise re-read the library each time
+            retry = time.time() + options.refs_retry_seconds if graph and graph.deferred else None
+            self.state.set_meta("refs_retry_at", None if retry is None else str(retry))
             self.state.set_meta("global_fp", global_fp)
             self.state.record_run("sync", result.counts(), result.errors)
         return result
@@ -306,6 +320,9 @@ class Engine:
         source_fp: str | None,
         global_fp: str,
     ) -> bool:
+        retry_at = self.state.get_meta("refs_retry_at")
+        if retry_at is not None and time.time() >= float(retry_at):
+            return False
         if (
             options.full
             or options.status_updates
