@@ -348,3 +348,20 @@ def test_empty_db_exits_4_at_the_cli(
     result = run_cli("sync", "--vault", vault, "--zotero-db", empty, "--no-refs")
     assert result.exit_code == EXIT_CONFLICT
     assert "--force-delete" in result.stderr
+
+
+def test_deleted_item_whose_note_has_only_a_frontmatter_comment_is_kept(
+    vault: Path, memory_source: MemorySource
+) -> None:
+    sync_memory(vault, memory_source)
+    note = note_path(vault, "CCCC4444")
+    text = note.read_text("utf-8").replace(
+        "status: to-read\n", "status: to-read\n# why I kept it\n"
+    )
+    note.write_text(text, "utf-8")
+    memory_source.remove("CCCC4444")
+    report = sync_memory(vault, memory_source)
+    assert report.result.trashed == 1
+    assert note.exists()
+    after = note.read_text("utf-8")
+    assert "# why I kept it\n" in after and "zotero-deleted: true" in after

@@ -75,6 +75,11 @@ def has_user_text(text: str, owned: set[str] | None = None) -> bool:
             return True
         if keys - owned:
             return True
+        for line in parsed.frontmatter.splitlines():
+            # zotsync writes no comments, and a plain scalar cannot hold " #": a comment is
+            # the user's (a quoted value with a trailing comment is not caught; rare)
+            if line.lstrip().startswith("#") or (" #" in line and not {'"', "'"} & set(line)):
+                return True
     body = text[parsed.body_start :]
     for region in sorted(parsed.regions.values(), key=lambda r: r.start, reverse=True):
         rel_start = region.start - parsed.body_start

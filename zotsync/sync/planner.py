@@ -22,7 +22,8 @@ source empty                 state knows items           whole run refused (``--
 ``update`` decides per region at execution time, when the file is read: a region whose text
 still hashes to what zotsync last wrote is replaced; one that already equals the new rendering
 is left; anything else is the user's edit, kept, and reported as a conflict with the new
-rendering written beside the note.
+rendering written beside the note. With ``--overwrite-conflicts`` an item whose state still
+records such a conflict is planned as ``update`` even when nothing else changed.
 """
 
 from __future__ import annotations
