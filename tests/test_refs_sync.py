@@ -26,14 +26,14 @@ PAPERS = [
         "BERT: Pre-training of Deep Bidirectional Transformers",
         2018,
         ["1706.03762", "1409.0473"],
-    ),  # fmt: skip
+    ),
     (
         "DDDD2345",
         "1907.11692",
         "RoBERTa: A Robustly Optimized BERT Pretraining Approach",
         2019,
         ["1810.04805", "1706.03762"],
-    ),  # fmt: skip
+    ),
 ]
 OUTSIDE = make_paper("s2-outside", "A Paper Outside the Library", 2012, doi="10.1000/outside")
 WIKILINK = re.compile(r"\[\[([^\]|#]+)")
