@@ -63,6 +63,9 @@ def soak(
                     break
                 if now >= next_sample:
                     samples.append((round(now - start, 1), round(rss_mb(proc.pid), 1)))
+                    print(
+                        f"t={samples[-1][0]} s rss={samples[-1][1]} MB", file=sys.stderr, flush=True
+                    )
                     next_sample += sample
                 roll = changes % 20
                 key = rng.choice(keys)
@@ -88,14 +91,17 @@ def soak(
         code = stop_daemon(proc)
     text = log_path(vault).read_text(encoding="utf-8") + stderr_path.read_text(encoding="utf-8")
     errors = [line for line in text.splitlines() if " ERROR " in line or "Traceback" in line]
-    status = planning.status(vault)
+    try:
+        syncs: object = planning.status(vault)["syncs_total"]
+    except Exception as exc:  # the figures above matter more than this one
+        syncs = f"unknown ({exc})"
     values = [v for _, v in samples]
     half = [v for t, v in samples if t >= duration / 2]
     return {
         "items": n,
         "duration_s": duration,
         "changes": changes,
-        "syncs_total": status["syncs_total"],
+        "syncs_total": syncs,
         "rss_first_mb": values[0],
         "rss_last_mb": values[-1],
         "rss_max_mb": max(values),

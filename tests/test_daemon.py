@@ -452,11 +452,6 @@ def test_a_vault_that_is_briefly_unavailable_is_watched_again_when_it_is_back(
         eventually(lambda: daemon.stats.passes > passes, what="the vault is watched again")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: planning.status reports the week already due (due_plan_week), "
-    "not the next planned run (next_plan_moment)",
-)
 def test_status_names_the_next_planned_run_while_the_daemon_runs(
     zotero: tuple[Path, Path, Library],
 ) -> None:

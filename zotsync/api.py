@@ -172,7 +172,7 @@ def make_ref_resolver(
         client = S2Client()
 
     def resolve(library: Library) -> RefGraph | None:
-        return resolve_references(
+        graph = resolve_references(
             library.items,
             cache,
             client=client,
@@ -181,6 +181,11 @@ def make_ref_resolver(
             refresh=refresh,
             max_age_days=config.refs.max_age_days,
         )
+        if client is None:
+            # offline on purpose: nothing to retry until the network is allowed again (the
+            # items still show as pending in `zotsync status`)
+            graph.deferred.clear()
+        return graph
 
     return resolve
 

@@ -13,11 +13,14 @@ frontmatter keys) change, atomically, and only when the text differs.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+import os
+import posixpath
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from zotsync.config import Config
 from zotsync.errors import NoteError, ZotsyncError
@@ -29,6 +32,7 @@ from zotsync.plan.index import (
     is_pristine,
     master_index,
     new_index_note,
+    note_title,
     tag_index,
 )
 from zotsync.plan.note import (
@@ -48,9 +52,11 @@ from zotsync.plan.weeks import default_week, normalize_week, week_has_started
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
 from zotsync.sync.context import Placement
-from zotsync.vault.atomic import file_sig, write_atomic
+from zotsync.vault.atomic import WriteConflict, file_sig, write_atomic
 from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
 from zotsync.vault.regions import parse_note, region_block, splice_regions
+
+log = logging.getLogger(__name__)
 
 PLAN_REGION = "plan"
 INDEX_REGION = "index"
@@ -122,42 +128,57 @@ def frontmatter_meta(fm: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
-    """Every live paper note as the planner sees it (frontmatter cached by signature)."""
-    label = config.library
-    items = state.load_items(label)
-    rows = {
-        r[0]: r[1:]
-        for r in state.conn.execute(
-            "SELECT key, date_added, refs, note_sig, note_meta FROM papers WHERE library = ?",
+def _live_notes(state: StateDB, label: str) -> dict[str, str]:
+    """Item key → vault-relative note path, for every item whose note zotsync keeps.
+
+    One light query instead of :meth:`StateDB.load_items`, which decodes every item's
+    hashes: plans and indexes run after each sync, over libraries of 10,000+ items.
+    """
+    return {
+        key: path
+        for key, path in state.conn.execute(
+            "SELECT key, path FROM items WHERE library = ? AND path IS NOT NULL "
+            "AND path != '' AND deleted = 0 AND tombstone = 0",
             (label,),
         )
     }
+
+
+def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
+    """Every live paper note as the planner sees it (frontmatter cached by signature)."""
+    label = config.library
+    rows = state.conn.execute(
+        "SELECT i.key, i.path, i.title, p.date_added, p.refs, p.note_sig, p.note_meta "
+        "FROM items i JOIN papers p ON p.library = i.library AND p.key = i.key "
+        "WHERE i.library = ? AND i.path IS NOT NULL AND i.path != '' "
+        "AND i.deleted = 0 AND i.tombstone = 0",
+        (label,),
+    ).fetchall()
+    root = str(vault)
     papers: list[PaperInfo] = []
     updates = []
-    for key, item in items.items():
-        if not item.path or item.deleted or item.tombstone or key not in rows:
-            continue
-        date_added, refs, note_sig, note_meta = rows[key]
-        path = vault / item.path
-        sig = file_sig(path)
-        if sig is None:
-            continue
-        sig_text = f"{sig.mtime_ns}:{sig.size}:{sig.ino}"
+    for key, rel, item_title, date_added, refs, note_sig, note_meta in rows:
+        path = os.path.join(root, rel)
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue  # the user deleted the note since the last sync
+        sig_text = f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
         if note_sig == sig_text and note_meta:
             meta = json.loads(note_meta)
         else:
             try:
-                meta = _note_meta(path.read_text(encoding="utf-8"))
+                with open(path, encoding="utf-8") as handle:
+                    meta = _note_meta(handle.read())
             except (NoteError, OSError, UnicodeDecodeError):
                 continue
             updates.append((sig_text, json.dumps(meta), label, key))
         papers.append(
             PaperInfo(
                 key=key,
-                title=meta["title"] or item.title or key,
-                link=Path(item.path).stem,
-                path=item.path,
+                title=meta["title"] or item_title or key,
+                link=posixpath.splitext(posixpath.basename(rel))[0],
+                path=rel,
                 status=meta["status"],
                 priority=meta["priority"],
                 tags=tuple(meta["tags"]),
@@ -194,6 +215,10 @@ def write_region_note(
         write_atomic(path, new_text.encode("utf-8"), expect=None)
         return True
     text = path.read_text(encoding="utf-8")
+    if _region_unchanged(text, region_name, content) and not (
+        frontmatter and _frontmatter_changes(text, frontmatter)
+    ):
+        return False  # the common case after every sync: no full parse of a big note
     parsed = parse_note(text)
     if parsed.problems:
         raise NoteError(
@@ -204,14 +229,26 @@ def write_region_note(
     else:
         new = text.rstrip("\n") + "\n\n" + region_block(region_name, content)
     if frontmatter:
-        existing = read_frontmatter(new)
-        changes = {k: v for k, v in frontmatter.items() if existing.get(k) != v}
+        changes = _frontmatter_changes(new, frontmatter)
         if changes:
             new = splice_frontmatter(new, changes)
     if new == text:
         return False
     write_atomic(path, new.encode("utf-8"), expect=sig)
     return True
+
+
+def _region_unchanged(text: str, name: str, content: str) -> bool:
+    """True if ``text`` has exactly one zotsync region, ``name``, already holding ``content``."""
+    if text.count("zotsync:begin") != 1 or text.count("zotsync:end") != 1:
+        return False
+    block = region_block(name, content)
+    return text.startswith(block) or "\n" + block in text
+
+
+def _frontmatter_changes(text: str, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    existing = read_frontmatter(text)
+    return {k: v for k, v in wanted.items() if existing.get(k) != v}
 
 
 # -- indexes -----------------------------------------------------------------------------------
@@ -223,46 +260,35 @@ def write_indexes(
     graph: RefGraph | None = None,
     placements: Mapping[str, Placement] | None = None,
 ) -> int:
-    """Write tag, collection and master index notes; return how many files were written."""
+    """Write tag, collection and master index notes; return how many files were written.
+
+    An index note whose region markers the user broke is left alone (and logged) rather
+    than failing the sync that runs this. A note whose tag or collection is gone is moved to
+    ``.zotsync/trash/index/`` when it is exactly what zotsync wrote, else its region says so.
+    """
     if library is not None:
         record_library(state, config.library, library, graph)
     papers = read_papers(vault, config, state)
-    notes = []
-    for note in tag_index(papers):
-        notes.append(
-            (_refolder(note.path, "Tags", config.index.tags_folder), note.title, note.region)
-        )
-    for note in collection_index(papers):
-        notes.append(
-            (
-                _refolder(note.path, "Collections", config.index.collections_folder),
-                note.title,
-                note.region,
-            )
-        )
-    master = master_index(
-        papers, group_by="tag" if config.index.group_by == "tag" else "collection"
+    tags_folder = config.index.tags_folder.strip("/") or "Tags"
+    colls_folder = config.index.collections_folder.strip("/") or "Collections"
+    notes = [(n.path, n.title, n.region) for n in tag_index(papers, tags_folder)]
+    notes += [(n.path, n.title, n.region) for n in collection_index(papers, colls_folder)]
+    group_by: Literal["tag", "collection"] = (
+        "tag" if config.index.group_by == "tag" else "collection"
     )
-    notes.append((config.index.master, "Papers", master))
+    notes.append((config.index.master, "Papers", master_index(papers, group_by=group_by)))
     written = 0
     current = set()
     for rel, title, region in notes:
         current.add(rel)
-        if write_region_note(vault, rel, INDEX_REGION, region, new_index_note(title, region)):
-            written += 1
+        try:
+            if write_region_note(vault, rel, INDEX_REGION, region, new_index_note(title, region)):
+                written += 1
+        except NoteError as exc:
+            log.warning("index note not updated: %s", exc)
     previous = {r[0] for r in state.conn.execute("SELECT path FROM files WHERE kind = 'index'")}
     for rel in sorted(previous - current):
-        path = vault / rel
-        if not path.exists():
-            continue
-        text = path.read_text(encoding="utf-8")
-        title = Path(rel).stem
-        if is_pristine(text, title):
-            trash = vault / ".zotsync" / "trash" / "index" / rel
-            trash.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(trash)
-            written += 1
-        elif write_region_note(vault, rel, INDEX_REGION, empty_region(title), ""):
+        if _retire_index_note(vault, rel, colls_folder):
             written += 1
     with state.transaction():
         state.conn.execute("DELETE FROM files WHERE kind = 'index'")
@@ -272,10 +298,28 @@ def write_indexes(
     return written
 
 
-def _refolder(path: str, default: str, folder: str) -> str:
-    if folder != default and path.startswith(default + "/"):
-        return folder.strip("/") + path[len(default) :]
-    return path
+def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
+    """The tag or collection of ``rel`` is gone: trash a pristine note, else mark it empty."""
+    path = vault / rel
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False  # the user deleted (or replaced) it: nothing to retire
+    title = note_title(text)
+    if title is not None and is_pristine(text, title):
+        trash = vault / ".zotsync" / "trash" / "index" / rel
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(trash)
+        return True
+    name = title or Path(rel).stem
+    kind: Literal["tag", "collection"] = (
+        "collection" if rel.startswith(colls_folder + "/") else "tag"
+    )
+    try:
+        return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "")
+    except NoteError as exc:
+        log.warning("index note not updated: %s", exc)
+        return False
 
 
 # -- plans -------------------------------------------------------------------------------------
@@ -292,12 +336,28 @@ def _plan_notes(vault: Path, config: Config) -> dict[str, Path]:
     return out
 
 
-def _stem_keys(state: StateDB, config: Config) -> dict[str, str]:
-    return {
-        Path(s.path).stem: k
-        for k, s in state.load_items(config.library).items()
-        if s.path and not s.deleted
-    }
+class _Notes:
+    """Paper notes by wikilink target (file stem) and their paths, read once per pass."""
+
+    def __init__(self, state: StateDB, config: Config) -> None:
+        self.paths = _live_notes(state, config.library)
+        self.stems = {
+            posixpath.splitext(posixpath.basename(rel))[0]: key for key, rel in self.paths.items()
+        }
+
+    def statuses(self, vault: Path, links: Sequence[str]) -> dict[str, str]:
+        """Link → the paper note's current ``status`` (links to no note are left out)."""
+        out = {}
+        for link in dict.fromkeys(links):
+            key = self.stems.get(link)
+            if key is None:
+                continue
+            try:
+                fm = read_frontmatter((vault / self.paths[key]).read_text(encoding="utf-8"))
+            except (OSError, NoteError, UnicodeDecodeError):
+                continue
+            out[link] = normalize_status(fm.get("status")) or "to-read"
+        return out
 
 
 def status_updates_from_plans(vault: Path, config: Config, state: StateDB) -> dict[str, str]:
@@ -305,76 +365,71 @@ def status_updates_from_plans(vault: Path, config: Config, state: StateDB) -> di
     notes = _plan_notes(vault, config)
     if not notes:
         return {}
-    stems = _stem_keys(state, config)
+    papers = _Notes(state, config)
     previous = json.loads(state.get_meta("plan_boxes") or "{}")
     out: dict[str, str] = {}
     today = date.today()
     for week, path in notes.items():
         try:
             lines = parse_plan_region(path.read_text(encoding="utf-8"))
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             continue
-        statuses = _statuses(vault, state, config, [line.link for line in lines], stems)
         decision = apply_ticks(
             lines,
-            statuses,
+            papers.statuses(vault, [line.link for line in lines]),
             previous=previous.get(week),
             week_started=week_has_started(week, today),
             mark_reading=config.plan.reading_when_started,
         )
         for link, status in decision.statuses.items():
-            if link in stems:
-                out[stems[link]] = status
-    return out
-
-
-def _statuses(
-    vault: Path, state: StateDB, config: Config, links: list[str], stems: Mapping[str, str]
-) -> dict[str, str]:
-    items = state.load_items(config.library)
-    out = {}
-    for link in links:
-        key = stems.get(link)
-        if key is None or not items[key].path:
-            continue
-        try:
-            fm = read_frontmatter((vault / str(items[key].path)).read_text(encoding="utf-8"))
-        except (OSError, NoteError):
-            continue
-        out[link] = normalize_status(fm.get("status")) or "to-read"
+            if link in papers.stems:
+                out[papers.stems[link]] = status
     return out
 
 
 def sync_plan_boxes(vault: Path, config: Config, state: StateDB | None = None) -> int:
-    """After a sync: make every plan note's boxes agree with the papers' statuses."""
+    """After a sync: make every plan note's boxes agree with the papers' statuses.
+
+    The box states written are remembered (meta ``plan_boxes``) so the next sync can tell a
+    box the user unticked from one that was never ticked. A plan note the user is editing
+    right now (changed between read and write) or whose markers are broken is left for the
+    next sync.
+    """
     from zotsync import api
 
     own = state is None
     state = state or api.open_state(vault)
     try:
-        stems = _stem_keys(state, config)
+        papers = _Notes(state, config)
         boxes: dict[str, dict[str, bool]] = {}
         written = 0
         for week, path in _plan_notes(vault, config).items():
-            text = path.read_text(encoding="utf-8")
+            sig = file_sig(path)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
             parsed = parse_note(text)
             region = parsed.regions.get(PLAN_REGION)
-            if region is None:
+            if region is None or parsed.problems:
                 continue
             lines = parse_plan_region(region.content)
-            statuses = _statuses(vault, state, config, [line.link for line in lines], stems)
+            statuses = papers.statuses(vault, [line.link for line in lines])
             want = {
                 line.link: statuses[line.link] == "read" for line in lines if line.link in statuses
             }
-            new_region = set_ticks(region.content, want)
             boxes[week] = {line.link: want.get(line.link, line.checked) for line in lines}
-            if new_region != region.content:
-                write_atomic(
-                    path,
-                    splice_regions(text, {PLAN_REGION: new_region}).encode("utf-8"),
-                    expect=file_sig(path),
-                )
-                written += 1
+            new_region = set_ticks(region.content, want)
+            if new_region == region.content:
+                continue
+            try:
+                new_text = splice_regions(text, {PLAN_REGION: new_region})
+                write_atomic(path, new_text.encode("utf-8"), expect=sig)
+            except (WriteConflict, NoteError) as exc:
+                log.warning("plan note not updated, the next sync will: %s", exc)
+                boxes[week] = {line.link: line.checked for line in lines}
+                continue
+            written += 1
         state.set_meta("plan_boxes", json.dumps(boxes, sort_keys=True))
         return written
     finally:
@@ -421,7 +476,9 @@ def _existing_choice(
         return None
     fm = read_frontmatter(text)
     topic = fm.get("topic") if isinstance(fm.get("topic"), str) else None
-    return PlanChoice(topic=topic, picks=picks)
+    filled = fm.get("filled-from")
+    filled_from = [str(t) for t in filled] if isinstance(filled, list) else []
+    return PlanChoice(topic=topic, picks=picks, filled_from=filled_from)
 
 
 def plan(
@@ -482,13 +539,18 @@ def plan(
         slots = slots_for_week(week, _slot_config(config), count=max(1, len(choice.picks)))
         rows = schedule(choice, by_key, slots)
         region = plan_region(choice, by_key, slots, week)
-        fm = plan_frontmatter(week, choice.topic)
+        fm = plan_frontmatter(week, choice.topic, choice.filled_from)
         result.written = write_region_note(
             vault, rel, PLAN_REGION, region, new_plan_note(week, region, fm), fm
         )
         result.topic = choice.topic
         result.papers = [row.as_json() for row in rows]
-        result.explain = list(choice.explain) or [f"{p.key}: {p.reason}" for p in choice.picks]
+        if result.kept:
+            result.explain = [f"kept the picks already in {rel} (--force picks again)"] + [
+                f"{by_key[p.key].title}: {p.reason}" for p in choice.picks
+            ]
+        else:
+            result.explain = list(choice.explain)
         if ics is not None:
             data = plan_calendar(week, rows, vault.name, plan_path=rel)
             target = ics if ics.is_absolute() else Path.cwd() / ics
@@ -523,7 +585,7 @@ def status(vault: Path) -> dict[str, Any]:
     """``zotsync status --json``."""
     from zotsync import api
     from zotsync.vault.lock import read_lock_info
-    from zotsync.watch import due_plan_week
+    from zotsync.watch import next_plan_moment
 
     vault = api.check_vault(vault)
     config = api.configure(vault, None, None)
@@ -531,6 +593,8 @@ def status(vault: Path) -> dict[str, Any]:
     daemon = None
     if lock and lock.get("command") == "watch":
         daemon = {"pid": lock.get("pid"), "started": lock.get("started")}
+    # the daemon's next weekly run (a plan already due was written when the daemon started)
+    upcoming = next_plan_moment(datetime.now(), config) if daemon else None
     state = api.open_state(vault)
     try:
         last = state.last_run("sync")
@@ -543,7 +607,8 @@ def status(vault: Path) -> dict[str, Any]:
             "missing_refs": int(state.get_meta("refs_pending") or 0),
             "missing_refs_reasons": reasons,
             "lock": lock,
-            "next_plan": due_plan_week(datetime.now(), config) if daemon else None,
+            "next_plan": default_week(upcoming.date()) if upcoming else None,
+            "next_plan_at": upcoming.isoformat(timespec="minutes") if upcoming else None,
         }
         return data
     finally:

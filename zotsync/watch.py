@@ -392,7 +392,6 @@ class Daemon:
         factory: Callable[[], Any] = (
             (lambda: PollingObserver(timeout=self.poll)) if self.poll > 0 else Observer
         )
-        observers: list[Any] = []
         try:
             paths = api.make_source(self.config, self.vault).watch_paths()
         except ZotsyncError as exc:
@@ -401,23 +400,25 @@ class Daemon:
         by_dir: dict[Path, set[str]] = {}
         for path in paths:
             by_dir.setdefault(path.parent, set()).add(path.name)
-        for folder, names in by_dir.items():
+        wanted: list[tuple[Path, _Handler, bool]] = [
+            (folder, _Handler(self, names), False) for folder, names in by_dir.items()
+        ]
+        wanted.append((self.vault, _Handler(self, None), True))
+        started = []
+        for folder, handler, recursive in wanted:
             if not folder.is_dir():
                 continue
-            obs = factory()
-            obs.schedule(_Handler(self, names), str(folder), recursive=False)
-            observers.append(obs)
-        vault_obs = factory()
-        vault_obs.schedule(_Handler(self, None), str(self.vault), recursive=True)
-        observers.append(vault_obs)
-        started = []
-        for obs in observers:
-            try:
-                obs.start()
+            for make in (factory, lambda: PollingObserver(timeout=max(self.poll, 5.0))):
+                obs = make()
+                try:
+                    obs.schedule(handler, str(folder), recursive=recursive)
+                    obs.start()
+                except OSError as exc:  # the folder vanished, or no inotify watches are left
+                    self._log_once(f"cannot watch {folder}: {describe_error(exc)}", exc)
+                    continue
                 started.append(obs)
-            except OSError as exc:  # a folder vanished between the check and the start
-                self._log_once(f"cannot watch a folder: {describe_error(exc)}", exc)
-        watched = len(started) == len(observers) and len(observers) > 1
+                break
+        watched = len(started) == len(wanted) and len(wanted) > 1
         self._source_kind = "file" if paths else "http"
         return started, watched
 

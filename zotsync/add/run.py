@@ -239,6 +239,7 @@ def _via_web(
     collection: str | None,
     tags: Sequence[str],
 ) -> None:
+    writer.library_prefix()  # a key that cannot name its library fails the whole add, once
     collections: list[str] = []
     if collection:
         key = writer.collection_key(collection)

@@ -35,7 +35,13 @@ MAX_ATTEMPTS = 4
 
 @dataclass(frozen=True, slots=True)
 class WebTarget:
-    """Where to write: API root, library prefix (``users/123`` or ``groups/456``), key."""
+    """Where to write: API root, library, key.
+
+    ``library`` is a prefix (``users/123``, ``groups/456``) or a config label (``user:123``,
+    ``group:456``, or plain ``user``: the key's own library, its id read from
+    ``/keys/current`` by the writer the first time it needs it — never when the desktop
+    took the add).
+    """
 
     library: str
     api_key: str
@@ -67,6 +73,7 @@ class WebWriter:
     ) -> None:
         self.target = target
         self._sleep = sleep
+        self._prefix: str | None = None
         self._http = httpx.Client(
             timeout=timeout,
             headers={
@@ -85,8 +92,40 @@ class WebWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def library_prefix(self) -> str:
+        """``users/ID`` or ``groups/ID``; a plain ``user`` costs one ``/keys/current``."""
+        if self._prefix is None:
+            label = self.target.library
+            if label.startswith(("users/", "groups/")):
+                self._prefix = label
+            elif label.startswith("group:"):
+                self._prefix = f"groups/{label.split(':', 1)[1]}"
+            elif label.startswith("user:"):
+                self._prefix = f"users/{label.split(':', 1)[1]}"
+            else:
+                self._prefix = f"users/{self._own_user_id()}"
+        return self._prefix
+
+    def _own_user_id(self) -> int:
+        fix = "check ZOTERO_API_KEY, or set library: user:ID in zotsync.yaml"
+        try:
+            response = self._http.get(f"{self.target.root}/keys/current")
+        except httpx.HTTPError as err:
+            raise RemoteError(
+                f"Zotero web API unreachable ({type(err).__name__})", fix=fix
+            ) from None
+        try:
+            response.raise_for_status()
+            user_id = int(response.json()["userID"])
+        except (httpx.HTTPError, KeyError, TypeError, ValueError):
+            raise RemoteError(
+                f"could not read the user id of the API key (HTTP {response.status_code})",
+                fix=fix,
+            ) from None
+        return user_id
+
     def _url(self, path: str) -> str:
-        return f"{self.target.root}/{self.target.library}/{path}"
+        return f"{self.target.root}/{self.library_prefix()}/{path}"
 
     def _post_items(self, objects: Sequence[dict[str, Any]]) -> httpx.Response | None:
         """POST with one write token across retries; None means 412 (already written)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
 from zotsync.cli.common import Ctx, common_options
-from zotsync.errors import EXIT_OK
+from zotsync.errors import EXIT_OK, ZotsyncError
 
 
 @click.command("discover")
@@ -62,11 +63,11 @@ def add_cmd(
     from zotsync import keeping_up
 
     try:
-        vault = ctx.resolve_vault()
-    except Exception:
-        if from_inbox:
+        vault: Path | None = ctx.resolve_vault()
+    except ZotsyncError:
+        if from_inbox or ctx.vault is not None:
             raise
-        vault = None
+        vault = None  # ids alone can be added without a vault (no inbox to mark)
     result = keeping_up.add(
         vault,
         list(ids),
@@ -84,4 +85,6 @@ def add_cmd(
             ctx.out(f"skipped {item_id}: {reason}")
         if result.added:
             ctx.out("the next sync writes their notes")
+        if from_inbox and not ids and not result.added and not result.skipped:
+            ctx.out("nothing ticked in the inbox notes: tick a box, then run this again")
     return result.exit_code

@@ -154,7 +154,7 @@ def discover(
     if days < 1 or top_k < 1:
         raise ConfigError(["--days and the number of papers must be at least 1"])
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    week = iso_week(now.date())
+    week = iso_week(now.astimezone().date())  # the user's date: Sunday evening stays Sunday
     relative = inbox_path(week, folder)
     target = _inside(vault, relative)
 

@@ -55,8 +55,15 @@ class InboxState:
 
 
 def _escape(text: str) -> str:
+    """Plain text that stays plain in Obsidian: no emphasis, links, tags, and no math.
+
+    Abstracts are full of LaTeX (``$f\\colon\\mathbb R^n$``); Obsidian would hand it to
+    MathJax after the backslashes were doubled, so ``$`` is escaped too and the source shows
+    as written. ``%%`` (a comment), ``==`` (highlight) and ``~~`` (strike) are broken up.
+    """
     text = " ".join(text.split())
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+    text = re.sub(r"([\\`*_\[\]<>#|$])", r"\\\1", text)
+    return re.sub(r"([%=~])(?=\1)", r"\1\\", text)
 
 
 def _link_name(name: str) -> str:

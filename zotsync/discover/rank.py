@@ -16,8 +16,9 @@ The algorithm (stdlib only, deterministic):
    user reads most pull hardest.
 5. **Score** = ``0.5 · best topic score + 0.5 · (sum of the 3 best weighted paper
    similarities) / 3``: a paper close to one well-read topic *and* to several specific papers
-   ranks first. The explanation is the matched topics (within 60 % of the best) and the most
-   similar library papers.
+   ranks first. The explanation is the matched topics (within 60 % of the best, and at least
+   :data:`MIN_TOPIC`) and the most similar library papers (cosine at least
+   :data:`MIN_SIMILAR`); a paper that only shares common words gets no explanation.
 
 Papers already in the library (same arXiv id, its DataCite DOI, or its published DOI) are
 removed before ranking, so they can never appear.
@@ -54,6 +55,10 @@ _STOP_WORDS = """a about above across after again against all almost also althou
     methods result results new novel based work study studies demonstrate experiments
     experimental furthermore moreover however significantly achieve achieves state art"""
 _STOP = frozenset(_STOP_WORDS.split())
+#: below these a shared common word ("model", "learn") is all there is: no explanation is
+#: better than a misleading one (a robotics paper "similar to" a language-model paper)
+MIN_SIMILAR = 0.08
+MIN_TOPIC = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +258,7 @@ def rank_papers(
         }
         best = max(topic_scores.values(), default=0.0)
         matched = sorted(
-            (t for t, s in topic_scores.items() if s > 0.02 and s >= 0.6 * best),
+            (t for t, s in topic_scores.items() if s >= MIN_TOPIC and s >= 0.6 * best),
             key=lambda t: (-topic_scores[t], t),
         )[:3]
         sims = sorted(
@@ -263,7 +268,9 @@ def rank_papers(
         weighted = [s * d.weight / max_weight for s, d in sims[:3]]
         score = 0.5 * best + 0.5 * sum(weighted) / 3
         similar = tuple(
-            Similar(d.key, d.link_name, round(s, 4)) for s, d in sims[:similar_count] if s > 0.02
+            Similar(d.key, d.link_name, round(s, 4))
+            for s, d in sims[:similar_count]
+            if s >= MIN_SIMILAR
         )
         ranked.append(RankedPaper(paper, round(score, 4), tuple(matched), similar))
     ranked.sort(key=lambda r: (-r.score, r.paper.id))

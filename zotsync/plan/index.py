@@ -125,14 +125,14 @@ def _count(n: int) -> str:
     return f"{n} paper{'s' if n != 1 else ''}"
 
 
-def tag_index(papers: Sequence[PaperInfo]) -> list[IndexNote]:
+def tag_index(papers: Sequence[PaperInfo], folder: str = TAGS_FOLDER) -> list[IndexNote]:
     """One note per tag that any paper carries, listing exactly those papers."""
     members: dict[str, list[PaperInfo]] = {}
     for paper in papers:
         for tag in dict.fromkeys(paper.tags):
             if tag.strip():
                 members.setdefault(tag, []).append(paper)
-    paths = _unique_paths(members, TAGS_FOLDER)
+    paths = _unique_paths(members, folder.strip("/") or TAGS_FOLDER)
     return [
         IndexNote(
             paths[tag],
@@ -148,11 +148,14 @@ def tag_index_notes(papers: Sequence[PaperInfo]) -> dict[str, str]:
     return {note.path: note.region for note in tag_index(papers)}
 
 
-def collection_index(papers: Sequence[PaperInfo]) -> list[IndexNote]:
+def collection_index(
+    papers: Sequence[PaperInfo], folder: str = COLLECTIONS_FOLDER
+) -> list[IndexNote]:
     """One note per collection path (ancestors included) listing its direct papers.
 
-    A collection note also links its subcollections' notes, so a folder-like collection
-    holding no papers of its own still gets a note that leads somewhere.
+    A collection note also links its subcollections' notes (by vault path, so they resolve
+    whatever ``folder`` is), so a folder-like collection holding no papers of its own still
+    gets a note that leads somewhere.
     """
     members: dict[str, list[PaperInfo]] = {}
     for paper in papers:
@@ -162,7 +165,7 @@ def collection_index(papers: Sequence[PaperInfo]) -> list[IndexNote]:
                 members.setdefault("/".join(parts[:i]), [])
             if parts:
                 members["/".join(parts)].append(paper)
-    paths = _unique_paths(members, COLLECTIONS_FOLDER)
+    paths = _unique_paths(members, folder.strip("/") or COLLECTIONS_FOLDER)
     notes = []
     for coll, ps in sorted(members.items()):
         children = sorted(
@@ -256,9 +259,17 @@ def master_index(
     return "\n".join(out) + "\n"
 
 
-def empty_region(tag: str) -> str:
-    """The region of a tag's note once no paper carries the tag any more."""
-    return f"No papers are tagged `{tag}` any more.\n"
+def empty_region(name: str, kind: Literal["tag", "collection"] = "tag") -> str:
+    """The region of a tag's (or collection's) note once no paper is in it any more."""
+    if kind == "collection":
+        return f"No papers are in `{name}` any more.\n"
+    return f"No papers are tagged `{name}` any more.\n"
+
+
+def note_title(text: str) -> str | None:
+    """The heading zotsync wrote on top of an index note (None if the user changed it)."""
+    first, _, _ = text.partition("\n")
+    return first[2:] if first.startswith("# ") else None
 
 
 def new_index_note(title: str, region: str) -> str:

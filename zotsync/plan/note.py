@@ -251,12 +251,20 @@ def set_ticks(region: str, checked: Mapping[str, bool]) -> str:
     return "".join(parts)
 
 
-def plan_frontmatter(week: str, topic: str | None) -> dict[str, Any]:
-    """The plan note's managed frontmatter keys (``topic`` is read back as last week's)."""
+def plan_frontmatter(
+    week: str, topic: str | None, filled_from: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The plan note's managed frontmatter keys (``topic`` is read back as last week's).
+
+    ``filled-from`` (only when the topic ran short) lets a kept plan be re-rendered with
+    its "filled from" sentence, so a rerun writes the same bytes.
+    """
     days = week_days(week)
     data: dict[str, Any] = {"week": normalize_week(week)}
     if topic:
         data["topic"] = topic
+    if filled_from:
+        data["filled-from"] = list(filled_from)
     data["start"] = days[0]
     data["end"] = days[-1]
     data["tags"] = ["reading-plan"]

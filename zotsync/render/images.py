@@ -112,6 +112,8 @@ def copy_annotation_images(
     whose render exists, whether it was copied now or was already there. Annotations without
     a render are left out.
     """
+    if not any(a.type in ("image", "ink") for att in item.attachments for a in att.annotations):
+        return {}  # most items: no folder to resolve, nothing to stat
     target, rel_folder = vault_folder(vault, folder)
     root = vault.resolve()
     paths: dict[str, str] = {}
