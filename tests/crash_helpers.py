@@ -81,9 +81,9 @@ def count_names(folder: Path, prefix: str = "") -> Callable[[], bool | int]:
     return probe
 
 
-def note_versions(folder: Path) -> dict[str, str]:
-    """``zotero-key`` → hash of the note's bytes, asserting every note is whole and parses."""
-    out: dict[str, str] = {}
+def note_versions(folder: Path) -> dict[str, tuple[str, str]]:
+    """``zotero-key`` → (file name, hash of its bytes), asserting every note is whole and parses."""
+    out: dict[str, tuple[str, str]] = {}
     for path in folder.iterdir():
         if not path.name.endswith(".md") or path.name.startswith("."):
             continue
@@ -96,7 +96,7 @@ def note_versions(folder: Path) -> dict[str, str]:
         key = read_frontmatter(text).get("zotero-key")
         assert key, f"{path.name}: no zotero-key"
         assert key not in out, f"two notes claim {key}"
-        out[str(key)] = hashlib.blake2b(data, digest_size=16).hexdigest()
+        out[str(key)] = (path.name, hashlib.blake2b(data, digest_size=16).hexdigest())
     return out
 
 

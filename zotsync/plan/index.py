@@ -97,10 +97,14 @@ def collection_note_path(path: str) -> str:
     return _path_for(COLLECTIONS_FOLDER, path)
 
 
+def _alias(text: str) -> str:
+    """Text that cannot end a wikilink's alias early."""
+    return text.replace("|", "-").replace("]", ")").replace("[", "(")
+
+
 def _wikilink(paper: PaperInfo) -> str:
     if paper.title and paper.title != paper.link:
-        alias = paper.title.replace("|", "-").replace("]", ")").replace("[", "(")
-        return f"[[{paper.link}|{alias}]]"
+        return f"[[{paper.link}|{_alias(paper.title)}]]"
     return f"[[{paper.link}]]"
 
 
@@ -117,7 +121,9 @@ def chronological(papers: Iterable[PaperInfo]) -> list[PaperInfo]:
 
 
 def _list_region(intro: str, papers: Iterable[PaperInfo]) -> str:
-    lines = [intro, ""] + [index_line(p) for p in chronological(papers)]
+    """``intro`` (``{n}`` is replaced by the paper count) then the chronological list."""
+    ordered = chronological(papers)
+    lines = [intro.replace("{n}", _count(len(ordered)), 1), ""] + [index_line(p) for p in ordered]
     return "\n".join(lines) + "\n"
 
 
@@ -137,7 +143,7 @@ def tag_index(papers: Sequence[PaperInfo], folder: str = TAGS_FOLDER) -> list[In
         IndexNote(
             paths[tag],
             tag,
-            _list_region(f"{_count(len(chronological(ps)))} tagged `{tag}`, oldest first:", ps),
+            _list_region("{n} tagged `" + tag + "`, oldest first:", ps),
         )
         for tag, ps in sorted(members.items())
     ]
@@ -173,13 +179,11 @@ def collection_index(
         )
         name = coll.rsplit("/", 1)[-1]
         if ps:
-            region = _list_region(
-                f"{_count(len(chronological(ps)))} in `{coll}`, oldest first:", ps
-            )
+            region = _list_region("{n} in `" + coll + "`, oldest first:", ps)
         else:
             region = f"No papers directly in `{coll}`.\n"
         if children:
-            links = [f"- [[{paths[c][:-3]}|{c.rsplit('/', 1)[-1]}]]" for c in children]
+            links = [f"- [[{paths[c][:-3]}|{_alias(c.rsplit('/', 1)[-1])}]]" for c in children]
             region += "\nSubcollections:\n\n" + "\n".join(links) + "\n"
         notes.append(IndexNote(paths[coll], name, region))
     return notes

@@ -21,6 +21,7 @@ treats a missing priority as 3, so marking a paper 4 or 5 pushes it behind unmar
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -141,6 +142,10 @@ def seed_priority(extra: str = "", tags: Iterable[str] = ()) -> int | None:
     return min(found) if found else None
 
 
+@functools.lru_cache(maxsize=4096)
 def is_status_tag(tag: str) -> bool:
-    """True for tags that record reading status or priority (never a topic)."""
+    """True for tags that record reading status or priority (never a topic).
+
+    Cached: a library reuses a small pool of tags, asked about once per paper per plan.
+    """
     return _slug(tag) in _TAG_STATUSES or bool(_PRIORITY_TAG.match(tag.strip()))
