@@ -25,7 +25,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def bench_generator() -> ModuleType:
     """``bench/generate.py`` (not a package) loaded as a module, for ``generate_library``."""
-    spec = importlib.util.spec_from_file_location("zotsync_bench_generate", REPO / "bench" / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "zotsync_bench_generate", REPO / "bench" / "generate.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

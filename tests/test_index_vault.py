@@ -300,3 +300,33 @@ def test_the_demo_vault_indexes_are_browsable_and_roadmaps_put_references_first(
             # two preprints citing each other: the cycle is broken, one must come first
             later = {s for s in order[i + 1 :] if stem not in refs[s]}
             assert not (refs[stem] & later), f"{stem} is listed before papers it cites"
+
+
+def test_an_index_note_with_broken_markers_is_reported_and_the_others_still_written(
+    synced: tuple[Path, Path], run_cli: Callable[..., Result]
+) -> None:
+    vault, _ = synced
+    broken = vault / "Tags" / "vision.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace(INDEX_END, "my own end"))
+    before = broken.read_bytes()
+    note = vault / "Papers" / "Old Vision.md"
+    note.write_text(
+        note.read_text(encoding="utf-8").replace("  - vision\n", "  - vision\n  - new\n")
+    )
+    result = run_cli("index", "--vault", vault)
+    assert result.exit_code == 1
+    assert "Tags/vision.md" in result.stderr and "fix:" in result.stderr
+    assert broken.read_bytes() == before
+    assert listed(vault, "Tags/new.md") == ["Old Vision"]
+
+
+def test_an_index_setting_leading_out_of_the_vault_is_refused(
+    synced: tuple[Path, Path], run_cli: Callable[..., Result]
+) -> None:
+    vault, _ = synced
+    config = vault / "zotsync.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("master: Papers.md", "master: ../outside.md"))
+    result = run_cli("index", "--vault", vault)
+    assert result.exit_code == 2 and "index.master" in result.stderr
+    assert not (vault.parent / "outside.md").exists()

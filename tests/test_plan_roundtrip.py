@@ -168,3 +168,14 @@ def test_boxes_and_statuses_agree_with_a_zotero_database_source(
     sync_db(vault, db)
     assert plan_boxes(vault) == {"First Paper": True, "Second Paper": True}
     assert status(vault, "First Paper") == status(vault, "Second Paper") == "read"
+
+
+def test_a_tick_not_yet_synced_survives_plan_runs_and_the_next_sync_reads_it(demo: Path) -> None:
+    links = [Path(row["note"]).stem for row in planning.plan(demo, week=WEEK).papers]
+    set_box(demo, links[0], True)
+    planning.plan(demo, week=WEEK)  # the kept plan is re-rendered
+    planning.plan(demo, week="2026-W49")  # another week's plan
+    assert plan_boxes(demo)[links[0]] is True
+    api.sync(demo)
+    assert status(demo, links[0]) == "read"
+    assert plan_boxes(demo)[links[0]] is True

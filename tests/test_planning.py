@@ -272,7 +272,9 @@ def test_a_topic_too_small_is_filled_from_the_next_topic_and_the_plan_says_so(
     titles = [row["title"] for row in data["papers"]]  # type: ignore[union-attr]
     assert titles == ["Only Chemistry", "Physics A", "Physics B"]  # physics is the next largest
     text = (vault / PLAN).read_text(encoding="utf-8")
-    assert "filled from: physics" in text
+    assert "filled from: physics" in text and data["filled_from"] == ["physics"]
+    result = run_cli("plan", "--vault", vault, "--week", WEEK)
+    assert "filled from: physics" in result.stdout
     before = tree(vault)
     plan_json(run_cli, vault)  # a kept plan still says so, byte for byte
     assert tree(vault) == before
@@ -293,3 +295,12 @@ def test_a_bad_week_is_a_usage_error(demo: Path, run_cli: Callable[..., Result])
     result = run_cli("plan", "--vault", demo, "--week", "2026-W60")
     assert result.exit_code == 2
     assert not any((demo / "Reading Plans").glob("*.md"))
+
+
+def test_an_unwritable_calendar_path_is_a_usage_error_not_a_traceback(
+    demo: Path, run_cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be", encoding="utf-8")
+    result = run_cli("plan", "--vault", demo, "--week", WEEK, "--ics", blocker / "plan.ics")
+    assert result.exit_code == 2 and "--ics" in result.stderr

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zotsync.config import Config
-from zotsync.errors import NoteError, ZotsyncError
+from zotsync.errors import ConfigError, NoteError, ZotsyncError
 from zotsync.model import Library
 from zotsync.plan.ics import plan_calendar
 from zotsync.plan.index import (
@@ -262,40 +262,68 @@ def write_indexes(
 ) -> int:
     """Write tag, collection and master index notes; return how many files were written.
 
-    An index note whose region markers the user broke is left alone (and logged) rather
-    than failing the sync that runs this. A note whose tag or collection is gone is moved to
-    ``.zotsync/trash/index/`` when it is exactly what zotsync wrote, else its region says so.
+    Every note is tried even when one fails (its markers broken by hand, a full disk); the
+    failures are then raised together as one :class:`NoteError` (exit 1, partial), after
+    the notes that could be written were. A note whose tag or collection is gone is moved
+    to ``.zotsync/trash/index/`` when it is exactly what zotsync wrote, else its region
+    says so.
     """
     if library is not None:
         record_library(state, config.library, library, graph)
+    tags_folder = vault_relative(config.index.tags_folder, "index.tags-folder")
+    colls_folder = vault_relative(config.index.collections_folder, "index.collections-folder")
+    master = vault_relative(config.index.master, "index.master")
     papers = read_papers(vault, config, state)
-    tags_folder = config.index.tags_folder.strip("/") or "Tags"
-    colls_folder = config.index.collections_folder.strip("/") or "Collections"
     notes = [(n.path, n.title, n.region) for n in tag_index(papers, tags_folder)]
     notes += [(n.path, n.title, n.region) for n in collection_index(papers, colls_folder)]
     group_by: Literal["tag", "collection"] = (
         "tag" if config.index.group_by == "tag" else "collection"
     )
-    notes.append((config.index.master, "Papers", master_index(papers, group_by=group_by)))
+    notes.append((master, "Papers", master_index(papers, group_by=group_by)))
     written = 0
     current = set()
+    failed: list[str] = []
     for rel, title, region in notes:
         current.add(rel)
         try:
             if write_region_note(vault, rel, INDEX_REGION, region, new_index_note(title, region)):
                 written += 1
-        except NoteError as exc:
-            log.warning("index note not updated: %s", exc)
+        except (NoteError, OSError) as exc:
+            failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
     previous = {r[0] for r in state.conn.execute("SELECT path FROM files WHERE kind = 'index'")}
     for rel in sorted(previous - current):
-        if _retire_index_note(vault, rel, colls_folder):
-            written += 1
+        try:
+            if _retire_index_note(vault, rel, colls_folder):
+                written += 1
+        except (NoteError, OSError) as exc:
+            current.add(rel)  # try again next time
+            failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
     with state.transaction():
         state.conn.execute("DELETE FROM files WHERE kind = 'index'")
         state.conn.executemany(
             "INSERT OR REPLACE INTO files (path, kind) VALUES (?, 'index')", [(p,) for p in current]
         )
+    if failed:
+        for line in failed:
+            log.warning("index note not updated: %s", line)
+        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+        raise NoteError(
+            f"{len(failed)} index note{'s' if len(failed) != 1 else ''} not updated: "
+            + "; ".join(failed[:3])
+            + more,
+            fix="repair or delete those notes (they are rebuilt), free disk space, "
+            "then run `zotsync index`",
+        )
     return written
+
+
+def vault_relative(rel: str, setting: str) -> str:
+    """A configured vault path as ``a/b``; refuses one that would lead out of the vault."""
+    text = rel.replace("\\", "/").strip()
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if not parts or text.startswith("/") or ".." in parts or ":" in parts[0]:
+        raise ConfigError([f"{setting}: '{rel}' must be a path inside the vault"])
+    return "/".join(parts)
 
 
 def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
@@ -303,7 +331,7 @@ def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
     path = vault / rel
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
         return False  # the user deleted (or replaced) it: nothing to retire
     title = note_title(text)
     if title is not None and is_pristine(text, title):
@@ -315,16 +343,13 @@ def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
     kind: Literal["tag", "collection"] = (
         "collection" if rel.startswith(colls_folder + "/") else "tag"
     )
-    try:
-        return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "")
-    except NoteError as exc:
-        log.warning("index note not updated: %s", exc)
-        return False
+    return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "")
 
 
 # -- plans -------------------------------------------------------------------------------------
 def _plan_notes(vault: Path, config: Config) -> dict[str, Path]:
-    folder = vault / config.plan.folder
+    """Week → plan note, for every ``<plan folder>/<ISO week>.md`` in the vault."""
+    folder = vault / vault_relative(config.plan.folder, "plan.folder")
     if not folder.is_dir():
         return {}
     out = {}
@@ -425,7 +450,7 @@ def sync_plan_boxes(vault: Path, config: Config, state: StateDB | None = None) -
             try:
                 new_text = splice_regions(text, {PLAN_REGION: new_region})
                 write_atomic(path, new_text.encode("utf-8"), expect=sig)
-            except (WriteConflict, NoteError) as exc:
+            except (WriteConflict, NoteError, OSError) as exc:
                 log.warning("plan note not updated, the next sync will: %s", exc)
                 boxes[week] = {line.link: line.checked for line in lines}
                 continue
@@ -445,13 +470,20 @@ class PlanResult:
     path: str
     papers: list[dict[str, Any]] = field(default_factory=list)
     topic: str | None = None
+    filled_from: list[str] = field(default_factory=list)
     explain: list[str] = field(default_factory=list)
     written: bool = False
     kept: bool = False
     ics: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"week": self.week, "path": self.path, "papers": self.papers, "topic": self.topic}
+        return {
+            "week": self.week,
+            "path": self.path,
+            "papers": self.papers,
+            "topic": self.topic,
+            "filled_from": self.filled_from,
+        }
 
 
 def _slot_config(config: Config) -> SlotConfig:
@@ -509,11 +541,12 @@ def plan(
         by_key = {p.key: p for p in papers}
         stems = {p.link: p.key for p in papers}
         notes = _plan_notes(vault, config)
-        rel = f"{config.plan.folder.strip('/')}/{week}.md"
+        rel = f"{vault_relative(config.plan.folder, 'plan.folder')}/{week}.md"
         result = PlanResult(week=week, path=rel)
         choice = None
-        if week in notes and not force:
-            choice = _existing_choice(notes[week].read_text(encoding="utf-8"), stems, by_key)
+        old_text = notes[week].read_text(encoding="utf-8") if week in notes else ""
+        if old_text and not force:
+            choice = _existing_choice(old_text, stems, by_key)
             result.kept = choice is not None
         if choice is None:
             carried: list[str] = []
@@ -538,12 +571,19 @@ def plan(
             )
         slots = slots_for_week(week, _slot_config(config), count=max(1, len(choice.picks)))
         rows = schedule(choice, by_key, slots)
-        region = plan_region(choice, by_key, slots, week)
+        # boxes are the user's until a sync reconciles them: a tick not yet synced must stay
+        marks = {line.link: line.checked for line in parse_plan_region(old_text)}
+        region = set_ticks(plan_region(choice, by_key, slots, week), marks)
         fm = plan_frontmatter(week, choice.topic, choice.filled_from)
-        result.written = write_region_note(
-            vault, rel, PLAN_REGION, region, new_plan_note(week, region, fm), fm
-        )
+        try:
+            result.written = write_region_note(
+                vault, rel, PLAN_REGION, region, new_plan_note(week, region, fm), fm
+            )
+        except OSError as exc:
+            raise NoteError(f"cannot write {rel}: {exc}", fix="check the disk, then rerun") from exc
+        _remember_boxes(state, week, region, marks)
         result.topic = choice.topic
+        result.filled_from = list(choice.filled_from)
         result.papers = [row.as_json() for row in rows]
         if result.kept:
             result.explain = [f"kept the picks already in {rel} (--force picks again)"] + [
@@ -554,16 +594,37 @@ def plan(
         if ics is not None:
             data = plan_calendar(week, rows, vault.name, plan_path=rel)
             target = ics if ics.is_absolute() else Path.cwd() / ics
-            if not target.exists() or target.read_bytes() != data:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(target, data, expect=file_sig(target))
+            try:
+                if not target.exists() or target.read_bytes() != data:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    write_atomic(target, data, expect=file_sig(target))
+            except OSError as exc:
+                raise ConfigError([f"--ics {ics}: cannot write the calendar ({exc})"]) from exc
             result.ics = str(target)
-        sync_plan_boxes(vault, config, state)
         return result
     finally:
         state.close()
         if lock:
             lock.release()
+
+
+def _remember_boxes(state: StateDB, week: str, region: str, marks: Mapping[str, bool]) -> None:
+    """Record the plan's boxes as a sync would, so the next sync can tell an untick.
+
+    A box that was already in the note keeps what the last sync recorded for it (the user
+    may have ticked it since; only the sync decides what that means); a new line is
+    recorded as rendered.
+    """
+    boxes = json.loads(state.get_meta("plan_boxes") or "{}")
+    before = boxes.get(week) or {}
+    now: dict[str, bool] = {}
+    for line in parse_plan_region(region):
+        if line.link not in marks:
+            now[line.link] = line.checked
+        elif line.link in before:
+            now[line.link] = bool(before[line.link])
+    boxes[week] = now
+    state.set_meta("plan_boxes", json.dumps(boxes, sort_keys=True))
 
 
 def index(vault: Path, *, config_path: Path | None = None) -> int:

@@ -50,6 +50,10 @@ def plan_cmd(
         f"{result.path}{' (kept the existing picks)' if result.kept else ''}"
         + (f" — topic: {result.topic}" if result.topic else "")
     )
+    if result.filled_from:
+        ctx.out(
+            f"  too few to-read papers in the topic; filled from: {', '.join(result.filled_from)}"
+        )
     for paper in result.papers:
         ctx.out(f"  {paper['slot'] or '(no slot)':>10}  {paper['title']}")
         if explain:

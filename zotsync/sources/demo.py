@@ -218,7 +218,7 @@ def _annotation_json(ann: Annotation) -> dict[str, Any]:
         "color": ann.color,
         "pageLabel": ann.page_label,
         "sortIndex": ann.sort_index,
-        "position": ann.position,
+        "position": dict(ann.position),
         "authorName": ann.author,
         "isExternal": ann.is_external,
         "tags": [_tag_json(t) for t in ann.tags],

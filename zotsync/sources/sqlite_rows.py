@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from zotsync.model import Annotation, AnnotationType, Creator, Tag
+from zotsync.model import Annotation, AnnotationType, Creator, Position, Tag
 
 ANNOTATION_TYPES: dict[int, AnnotationType] = {
     1: "highlight",
@@ -283,7 +283,7 @@ def read_annotations(
                 color=color,
                 page_label=label or "",
                 sort_index=sort or "",
-                position=parse_position(pos),
+                position=Position(pos) if isinstance(pos, str) else parse_position(pos),
                 author=author or "",
                 tags=tags.get(item_id, []),
                 date_added=added_iso,

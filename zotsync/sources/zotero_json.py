@@ -346,7 +346,7 @@ def children_to_data(item: Item, style: Style = "web") -> list[JsonObj]:
                 "itemType": "annotation", "annotationType": ann.type,
                 "annotationComment": ann.comment, "annotationColor": ann.color,
                 "annotationPageLabel": ann.page_label, "annotationSortIndex": ann.sort_index,
-                "annotationPosition": json.dumps(ann.position), "tags": _tags_json(ann.tags),
+                "annotationPosition": json.dumps(dict(ann.position)), "tags": _tags_json(ann.tags),
                 "relations": {}, "dateAdded": ann.date_added, "dateModified": ann.date_modified,
             }  # fmt: skip
             if ann.type in ("highlight", "underline"):

@@ -340,7 +340,7 @@ class ZoteroDbStaging:
                 ann_id, _ = self._new_item(
                     ann.key, "annotation", lib, ann.date_added, ann.date_modified, item.version
                 )
-                pos = json.dumps(ann.position, separators=(",", ":"))
+                pos = json.dumps(dict(ann.position), separators=(",", ":"))
                 row = (
                     ann_id,
                     att_id,
