@@ -174,11 +174,6 @@ class _Killed(BaseException):
     """Stands in for SIGKILL at one exact instant (nothing in zotsync may catch it)."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: renames done by a killed run are never link-rewritten by the next run "
-    "(zotsync/sync/engine.py: result.renames only lists this run's renames)",
-)
 def test_links_to_a_renamed_note_are_rewritten_after_a_kill_between_rename_and_link_pass(
     vault: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

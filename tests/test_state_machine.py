@@ -703,9 +703,11 @@ def machine_settings(examples: int) -> settings:
 
 @pytest.fixture
 def fast_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
-    """fsync is about durability across power loss, which no test here can observe; it costs
-    ~5 ms a call on this disk, so the machine skips it (the crash test keeps the real one)."""
+    """fsync/sync are about durability across power loss, which no test here can observe; they
+    cost milliseconds a call, so the machine skips them (the crash test keeps the real ones)."""
     monkeypatch.setattr(os, "fsync", lambda fd: None)
+    if hasattr(os, "sync"):
+        monkeypatch.setattr(os, "sync", lambda: None)
 
 
 def test_no_sequence_of_zotero_and_user_edits_loses_text_or_diverges(fast_fsync: None) -> None:

@@ -283,8 +283,13 @@ def _sync_locked(
             planning.record_library(
                 state, config.library, result.library, graph, result.written_frontmatter
             )
+            # free the library before indexes are built: at 40,000 items it is most of the memory
+            result.library = None
+            result.written_frontmatter = {}
+            if result.interrupted:  # stopping (SIGTERM): leave plans and indexes to the next run
+                return report
             report.plan_updates = planning.sync_plan_boxes(vault, config, state)
-            if config.index.enabled:
+            if config.index.enabled and (result.acted or options.full):
                 report.index_written = planning.write_indexes(vault, config, state)
             if config.writeback:
                 from zotsync.writeback_runner import write_back

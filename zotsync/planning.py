@@ -47,7 +47,7 @@ from zotsync.plan.note import (
 from zotsync.plan.papers import PaperInfo, cited_by_counts
 from zotsync.plan.select import Pick, PlanChoice, select_plan
 from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
-from zotsync.plan.status import normalize_priority, normalize_status
+from zotsync.plan.status import frontmatter_meta, normalize_status
 from zotsync.plan.weeks import default_week, normalize_week, week_has_started
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
@@ -68,25 +68,31 @@ def record_library(
     library_label: str,
     library: Library,
     graph: RefGraph | None,
-    written: Mapping[str, tuple[Any, Mapping[str, Any]]] | None = None,
+    written: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
-    """Remember date added and in-library references per item for plans and indexes."""
+    """Remember date added and in-library references per item for plans and indexes.
+
+    Only rows that differ are written (the daemon calls this after every pass over 10,000+
+    items). ``written`` maps keys of notes created in this run to ``(signature, meta JSON)``,
+    so their frontmatter need not be read back from disk.
+    """
+    old = {
+        key: (added, refs)
+        for key, added, refs in state.conn.execute(
+            "SELECT key, date_added, refs FROM papers WHERE library = ?", (library_label,)
+        )
+    }
     rows = []
     for item in library.items:
         refs: list[str] = []
         if graph is not None and item.key in graph.items:
             refs = graph.items[item.key].in_library
-        rows.append((library_label, item.key, item.date_added, json.dumps(refs)))
+        row = (item.date_added, json.dumps(refs))
+        if old.pop(item.key, None) != row:
+            rows.append((library_label, item.key, *row))
     with state.transaction():
-        # a temp table, not "NOT IN (?, ?, …)": 40,000 keys exceed SQLite's parameter limit
-        state.conn.execute("CREATE TEMP TABLE IF NOT EXISTS live_keys (key TEXT PRIMARY KEY)")
-        state.conn.execute("DELETE FROM live_keys")
         state.conn.executemany(
-            "INSERT OR IGNORE INTO live_keys VALUES (?)", [(r[1],) for r in rows]
-        )
-        state.conn.execute(
-            "DELETE FROM papers WHERE library = ? AND key NOT IN (SELECT key FROM live_keys)",
-            (library_label,),
+            "DELETE FROM papers WHERE library = ? AND key = ?", [(library_label, k) for k in old]
         )
         state.conn.executemany(
             "INSERT INTO papers (library, key, date_added, refs) VALUES (?, ?, ?, ?) "
@@ -97,35 +103,12 @@ def record_library(
         if written:
             state.conn.executemany(
                 "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
-                [
-                    (
-                        f"{sig.mtime_ns}:{sig.size}:{sig.ino}",
-                        json.dumps(frontmatter_meta(fm)),
-                        library_label,
-                        key,
-                    )
-                    for key, (sig, fm) in written.items()
-                ],
+                [(sig, meta, library_label, key) for key, (sig, meta) in written.items()],
             )
 
 
 def _note_meta(text: str) -> dict[str, Any]:
     return frontmatter_meta(read_frontmatter(text))
-
-
-def frontmatter_meta(fm: Mapping[str, Any]) -> dict[str, Any]:
-    """What the planner needs from a paper note's frontmatter."""
-    tags = fm.get("tags") or []
-    collections = fm.get("collections") or []
-    year = fm.get("year")
-    return {
-        "title": str(fm.get("title") or ""),
-        "status": normalize_status(fm.get("status")) or "to-read",
-        "priority": normalize_priority(fm.get("priority")),
-        "tags": [str(t).lstrip("#") for t in tags] if isinstance(tags, list) else [str(tags)],
-        "collections": [str(c) for c in collections] if isinstance(collections, list) else [],
-        "year": year if isinstance(year, int) else None,
-    }
 
 
 def _live_notes(state: StateDB, label: str) -> dict[str, str]:

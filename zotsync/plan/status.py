@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 VALID_STATUSES: tuple[str, ...] = ("to-read", "reading", "read", "skip")
 DEFAULT_STATUS = "to-read"
@@ -149,3 +150,18 @@ def is_status_tag(tag: str) -> bool:
     Cached: a library reuses a small pool of tags, asked about once per paper per plan.
     """
     return _slug(tag) in _TAG_STATUSES or bool(_PRIORITY_TAG.match(tag.strip()))
+
+
+def frontmatter_meta(fm: Mapping[str, Any]) -> dict[str, Any]:
+    """What the planner needs from a paper note's frontmatter (the user's values)."""
+    tags = fm.get("tags") or []
+    collections = fm.get("collections") or []
+    year = fm.get("year")
+    return {
+        "title": str(fm.get("title") or ""),
+        "status": normalize_status(fm.get("status")) or "to-read",
+        "priority": normalize_priority(fm.get("priority")),
+        "tags": [str(t).lstrip("#") for t in tags] if isinstance(tags, list) else [str(tags)],
+        "collections": [str(c) for c in collections] if isinstance(collections, list) else [],
+        "year": year if isinstance(year, int) and not isinstance(year, bool) else None,
+    }

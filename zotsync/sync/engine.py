@@ -32,6 +32,7 @@ from typing import Any
 from zotsync.config import Config
 from zotsync.errors import ConflictError, NoteError, TemplateError, ZotsyncError
 from zotsync.model import Item, Library
+from zotsync.plan.status import frontmatter_meta
 from zotsync.refs.resolve import RefGraph
 from zotsync.render.images import copy_annotation_images, note_image_paths
 from zotsync.render.note import render_note
@@ -84,11 +85,14 @@ class SyncResult:
     conflict_paths: list[str] = field(default_factory=list)
     renames: list[tuple[str, str]] = field(default_factory=list)
     short_circuit: bool = False
+    #: how many items had an action other than "unchanged" (0: no note can have changed)
+    acted: int = 0
     interrupted: bool = False
     library: Library | None = None
     placements: dict[str, Placement] = field(default_factory=dict)
-    #: frontmatter of notes created in this run, with their signature (saves re-reading them)
-    written_frontmatter: dict[str, tuple[FileSig, dict[str, Any]]] = field(default_factory=dict)
+    #: planner metadata (JSON) of notes created in this run with their signature, so plans
+    #: and indexes need not read them back; kept as short strings for memory's sake
+    written_frontmatter: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         keys = (
@@ -286,11 +290,17 @@ class Engine:
             else a
             for a in actions
         ]
-        result.actions = [
-            {"action": a.kind, "key": a.key, "path": a.path or placements.get(a.key, _NOPL).target}
-            for a in actions
-            if a.kind not in ("unchanged", "skip")
-        ]
+        acting = [a for a in actions if a.kind not in ("unchanged", "skip")]
+        result.acted = len(acting)
+        if options.dry_run:  # the plan of actions is printed only for --dry-run
+            result.actions = [
+                {
+                    "action": a.kind,
+                    "key": a.key,
+                    "path": a.path or placements.get(a.key, _NOPL).target,
+                }
+                for a in acting
+            ]
         writer = NoteWriter(self.vault, dry_run=options.dry_run)
         items = {i.key: i for i in library.items}
         total = len(actions)
@@ -307,9 +317,12 @@ class Engine:
             if len(self._batch) >= BATCH_SIZE:
                 self._flush(result)
         self._flush(result)
-        if result.renames and not options.dry_run:
-            touched = rewrite_renamed_links(self.vault, result.renames, self.state, library_label)
-            log.info("rewrote links in %d files", touched)
+        if not options.dry_run:
+            renames = [*self._pending_renames(), *result.renames]
+            if renames:
+                touched = rewrite_renamed_links(self.vault, renames, self.state, library_label)
+                log.info("rewrote links in %d files", touched)
+            self.state.set_meta("pending_renames", None)
         if not options.dry_run:
             fp_after = files_fingerprint(self.source.watch_paths())
             clean = not result.interrupted and result.failed == 0 and fp_after == source_fp
@@ -322,6 +335,13 @@ class Engine:
             self.state.record_run("sync", result.counts(), result.errors)
         return result
 
+    def _pending_renames(self) -> list[tuple[str, str]]:
+        """Renames an earlier, interrupted run made but did not rewrite links for."""
+        raw = self.state.get_meta("pending_renames")
+        if not raw:
+            return []
+        return [(str(old), str(new)) for old, new in json.loads(raw)]
+
     def _nothing_changed(
         self,
         options: SyncOptions,
@@ -330,6 +350,8 @@ class Engine:
         source_fp: str | None,
         global_fp: str,
     ) -> bool:
+        if self.state.get_meta("pending_renames"):
+            return False
         retry_at = self.state.get_meta("refs_retry_at")
         if retry_at is not None and time.time() >= float(retry_at):
             return False
@@ -447,6 +469,10 @@ class Engine:
             if not options.dry_run:
                 with self.state.transaction():
                     self.state.put_item(state)
+                    if outcome is not None and outcome.kind == "renamed":
+                        # remembered with the row: a run killed before its link pass leaves
+                        # the rewrite to the next run (see _run)
+                        self.state.set_meta("pending_renames", json.dumps(result.renames))
         except TemplateError:
             raise  # the template is broken for every note: stop with its file and line (exit 2)
         except (ZotsyncError, OSError) as exc:
@@ -474,8 +500,8 @@ class Engine:
                     state.mtime_ns, state.size, state.ino = sig.mtime_ns, sig.size, sig.ino
                     self.state.put_item(state)
                     result.written_frontmatter[state.key] = (
-                        sig,
-                        self._staged_fm.pop(state.key, {}),
+                        f"{sig.mtime_ns}:{sig.size}:{sig.ino}",
+                        json.dumps(frontmatter_meta(self._staged_fm.pop(state.key, {}))),
                     )
                     continue
                 result.created -= 1
