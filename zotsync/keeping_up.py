@@ -27,8 +27,8 @@ from zotsync.config import Config
 from zotsync.discover import DiscoverResult, mark_inbox_added, ticked_in_inbox
 from zotsync.discover import discover as run_discover
 from zotsync.errors import ZotsyncError
+from zotsync.library_notes import read_papers
 from zotsync.model import Library
-from zotsync.planning import read_papers
 from zotsync.vault.frontmatter import read_frontmatter
 from zotsync.vault.lock import VaultLock
 from zotsync.vault.scan import read_head

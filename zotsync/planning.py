@@ -14,27 +14,26 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from zotsync.config import Config
 from zotsync.errors import ConfigError, NoteError, ZotsyncError
-from zotsync.model import Library
-from zotsync.plan.ics import plan_calendar
-from zotsync.plan.index import (
-    collection_index,
-    empty_region,
-    is_pristine,
-    master_index,
-    new_index_note,
-    note_title,
-    tag_index,
+from zotsync.indexing import index, write_indexes
+from zotsync.library_notes import (
+    INDEX_REGION,
+    PLAN_REGION,
+    live_notes,
+    read_papers,
+    record_library,
+    vault_relative,
+    write_region_note,
 )
+from zotsync.plan.ics import plan_calendar
 from zotsync.plan.note import (
     apply_ticks,
     new_plan_note,
@@ -47,286 +46,32 @@ from zotsync.plan.note import (
 from zotsync.plan.papers import PaperInfo, cited_by_counts
 from zotsync.plan.select import Pick, PlanChoice, select_plan
 from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
-from zotsync.plan.status import frontmatter_meta, normalize_status
+from zotsync.plan.status import normalize_status
 from zotsync.plan.weeks import default_week, normalize_week, week_has_started
-from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
-from zotsync.sync.context import Placement
 from zotsync.vault.atomic import WriteConflict, file_sig, write_atomic
-from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
-from zotsync.vault.regions import parse_note, region_block, splice_regions
+from zotsync.vault.frontmatter import read_frontmatter
+from zotsync.vault.regions import parse_note, splice_regions
 
 log = logging.getLogger(__name__)
 
-PLAN_REGION = "plan"
-INDEX_REGION = "index"
-
-
-# -- papers ------------------------------------------------------------------------------------
-def record_library(
-    state: StateDB,
-    library_label: str,
-    library: Library,
-    graph: RefGraph | None,
-    written: Mapping[str, tuple[str, str]] | None = None,
-) -> None:
-    """Remember date added and in-library references per item for plans and indexes.
-
-    Only rows that differ are written (the daemon calls this after every pass over 10,000+
-    items). ``written`` maps keys of notes created in this run to ``(signature, meta JSON)``,
-    so their frontmatter need not be read back from disk.
-    """
-    old = {
-        key: (added, refs)
-        for key, added, refs in state.conn.execute(
-            "SELECT key, date_added, refs FROM papers WHERE library = ?", (library_label,)
-        )
-    }
-    rows = []
-    for item in library.items:
-        refs: list[str] = []
-        if graph is not None and item.key in graph.items:
-            refs = graph.items[item.key].in_library
-        row = (item.date_added, json.dumps(refs))
-        if old.pop(item.key, None) != row:
-            rows.append((library_label, item.key, *row))
-    with state.transaction():
-        state.conn.executemany(
-            "DELETE FROM papers WHERE library = ? AND key = ?", [(library_label, k) for k in old]
-        )
-        state.conn.executemany(
-            "INSERT INTO papers (library, key, date_added, refs) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(library, key) DO UPDATE SET date_added = excluded.date_added, "
-            "refs = excluded.refs",
-            rows,
-        )
-        if written:
-            state.conn.executemany(
-                "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
-                [(sig, meta, library_label, key) for key, (sig, meta) in written.items()],
-            )
-
-
-def _note_meta(text: str) -> dict[str, Any]:
-    return frontmatter_meta(read_frontmatter(text))
-
-
-def _live_notes(state: StateDB, label: str) -> dict[str, str]:
-    """Item key → vault-relative note path, for every item whose note zotsync keeps.
-
-    One light query instead of :meth:`StateDB.load_items`, which decodes every item's
-    hashes: plans and indexes run after each sync, over libraries of 10,000+ items.
-    """
-    return {
-        key: path
-        for key, path in state.conn.execute(
-            "SELECT key, path FROM items WHERE library = ? AND path IS NOT NULL "
-            "AND path != '' AND deleted = 0 AND tombstone = 0",
-            (label,),
-        )
-    }
-
-
-def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
-    """Every live paper note as the planner sees it (frontmatter cached by signature)."""
-    label = config.library
-    rows = state.conn.execute(
-        "SELECT i.key, i.path, i.title, p.date_added, p.refs, p.note_sig, p.note_meta "
-        "FROM items i JOIN papers p ON p.library = i.library AND p.key = i.key "
-        "WHERE i.library = ? AND i.path IS NOT NULL AND i.path != '' "
-        "AND i.deleted = 0 AND i.tombstone = 0",
-        (label,),
-    ).fetchall()
-    root = str(vault)
-    papers: list[PaperInfo] = []
-    updates = []
-    for key, rel, item_title, date_added, refs, note_sig, note_meta in rows:
-        path = os.path.join(root, rel)
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue  # the user deleted the note since the last sync
-        sig_text = f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
-        if note_sig == sig_text and note_meta:
-            meta = json.loads(note_meta)
-        else:
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    meta = _note_meta(handle.read())
-            except (NoteError, OSError, UnicodeDecodeError):
-                continue
-            updates.append((sig_text, json.dumps(meta), label, key))
-        papers.append(
-            PaperInfo(
-                key=key,
-                title=meta["title"] or item_title or key,
-                link=posixpath.splitext(posixpath.basename(rel))[0],
-                path=rel,
-                status=meta["status"],
-                priority=meta["priority"],
-                tags=tuple(meta["tags"]),
-                collections=tuple(meta["collections"]),
-                year=meta["year"],
-                date_added=date_added or "",
-                references=tuple(json.loads(refs)),
-            )
-        )
-    if updates:
-        with state.transaction():
-            state.conn.executemany(
-                "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
-                updates,
-            )
-    papers.sort(key=lambda p: p.key)
-    return papers
-
-
-# -- writing managed notes ---------------------------------------------------------------------
-def write_region_note(
-    vault: Path,
-    rel: str,
-    region_name: str,
-    content: str,
-    new_text: str,
-    frontmatter: Mapping[str, Any] | None = None,
-) -> bool:
-    """Create ``rel`` with ``new_text``, or splice ``content`` into its region. True if written."""
-    path = vault / rel
-    sig = file_sig(path)
-    if sig is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, new_text.encode("utf-8"), expect=None)
-        return True
-    text = path.read_text(encoding="utf-8")
-    if _region_unchanged(text, region_name, content) and not (
-        frontmatter and _frontmatter_changes(text, frontmatter)
-    ):
-        return False  # the common case after every sync: no full parse of a big note
-    parsed = parse_note(text)
-    if parsed.problems:
-        raise NoteError(
-            f"{rel}: managed region markers are broken", fix="restore them or delete the note"
-        )
-    if region_name in parsed.regions:
-        new = splice_regions(text, {region_name: content})
-    else:
-        new = text.rstrip("\n") + "\n\n" + region_block(region_name, content)
-    if frontmatter:
-        changes = _frontmatter_changes(new, frontmatter)
-        if changes:
-            new = splice_frontmatter(new, changes)
-    if new == text:
-        return False
-    write_atomic(path, new.encode("utf-8"), expect=sig)
-    return True
-
-
-def _region_unchanged(text: str, name: str, content: str) -> bool:
-    """True if ``text`` has exactly one zotsync region, ``name``, already holding ``content``."""
-    if text.count("zotsync:begin") != 1 or text.count("zotsync:end") != 1:
-        return False
-    block = region_block(name, content)
-    return text.startswith(block) or "\n" + block in text
-
-
-def _frontmatter_changes(text: str, wanted: Mapping[str, Any]) -> dict[str, Any]:
-    existing = read_frontmatter(text)
-    return {k: v for k, v in wanted.items() if existing.get(k) != v}
-
-
-# -- indexes -----------------------------------------------------------------------------------
-def write_indexes(
-    vault: Path,
-    config: Config,
-    state: StateDB,
-    library: Library | None = None,
-    graph: RefGraph | None = None,
-    placements: Mapping[str, Placement] | None = None,
-) -> int:
-    """Write tag, collection and master index notes; return how many files were written.
-
-    Every note is tried even when one fails (its markers broken by hand, a full disk); the
-    failures are then raised together as one :class:`NoteError` (exit 1, partial), after
-    the notes that could be written were. A note whose tag or collection is gone is moved
-    to ``.zotsync/trash/index/`` when it is exactly what zotsync wrote, else its region
-    says so.
-    """
-    if library is not None:
-        record_library(state, config.library, library, graph)
-    tags_folder = vault_relative(config.index.tags_folder, "index.tags-folder")
-    colls_folder = vault_relative(config.index.collections_folder, "index.collections-folder")
-    master = vault_relative(config.index.master, "index.master")
-    papers = read_papers(vault, config, state)
-    notes = [(n.path, n.title, n.region) for n in tag_index(papers, tags_folder)]
-    notes += [(n.path, n.title, n.region) for n in collection_index(papers, colls_folder)]
-    group_by: Literal["tag", "collection"] = (
-        "tag" if config.index.group_by == "tag" else "collection"
-    )
-    notes.append((master, "Papers", master_index(papers, group_by=group_by)))
-    written = 0
-    current = set()
-    failed: list[str] = []
-    for rel, title, region in notes:
-        current.add(rel)
-        try:
-            if write_region_note(vault, rel, INDEX_REGION, region, new_index_note(title, region)):
-                written += 1
-        except (NoteError, OSError) as exc:
-            failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
-    previous = {r[0] for r in state.conn.execute("SELECT path FROM files WHERE kind = 'index'")}
-    for rel in sorted(previous - current):
-        try:
-            if _retire_index_note(vault, rel, colls_folder):
-                written += 1
-        except (NoteError, OSError) as exc:
-            current.add(rel)  # try again next time
-            failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
-    with state.transaction():
-        state.conn.execute("DELETE FROM files WHERE kind = 'index'")
-        state.conn.executemany(
-            "INSERT OR REPLACE INTO files (path, kind) VALUES (?, 'index')", [(p,) for p in current]
-        )
-    if failed:
-        for line in failed:
-            log.warning("index note not updated: %s", line)
-        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
-        raise NoteError(
-            f"{len(failed)} index note{'s' if len(failed) != 1 else ''} not updated: "
-            + "; ".join(failed[:3])
-            + more,
-            fix="repair or delete those notes (they are rebuilt), free disk space, "
-            "then run `zotsync index`",
-        )
-    return written
-
-
-def vault_relative(rel: str, setting: str) -> str:
-    """A configured vault path as ``a/b``; refuses one that would lead out of the vault."""
-    text = rel.replace("\\", "/").strip()
-    parts = [p for p in text.split("/") if p not in ("", ".")]
-    if not parts or text.startswith("/") or ".." in parts or ":" in parts[0]:
-        raise ConfigError([f"{setting}: '{rel}' must be a path inside the vault"])
-    return "/".join(parts)
-
-
-def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
-    """The tag or collection of ``rel`` is gone: trash a pristine note, else mark it empty."""
-    path = vault / rel
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
-        return False  # the user deleted (or replaced) it: nothing to retire
-    title = note_title(text)
-    if title is not None and is_pristine(text, title):
-        trash = vault / ".zotsync" / "trash" / "index" / rel
-        trash.parent.mkdir(parents=True, exist_ok=True)
-        path.replace(trash)
-        return True
-    name = title or Path(rel).stem
-    kind: Literal["tag", "collection"] = (
-        "collection" if rel.startswith(colls_folder + "/") else "tag"
-    )
-    return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "")
+#: the vault I/O of plans lives here; papers and indexes are re-exported for callers
+__all__ = [
+    "INDEX_REGION",
+    "PLAN_REGION",
+    "PlanResult",
+    "build_demo",
+    "index",
+    "plan",
+    "read_papers",
+    "record_library",
+    "status",
+    "status_updates_from_plans",
+    "sync_plan_boxes",
+    "vault_relative",
+    "write_indexes",
+    "write_region_note",
+]
 
 
 # -- plans -------------------------------------------------------------------------------------
@@ -348,7 +93,7 @@ class _Notes:
     """Paper notes by wikilink target (file stem) and their paths, read once per pass."""
 
     def __init__(self, state: StateDB, config: Config) -> None:
-        self.paths = _live_notes(state, config.library)
+        self.paths = live_notes(state, config.library)
         self.stems = {
             posixpath.splitext(posixpath.basename(rel))[0]: key for key, rel in self.paths.items()
         }
@@ -608,21 +353,6 @@ def _remember_boxes(state: StateDB, week: str, region: str, marks: Mapping[str, 
             now[line.link] = bool(before[line.link])
     boxes[week] = now
     state.set_meta("plan_boxes", json.dumps(boxes, sort_keys=True))
-
-
-def index(vault: Path, *, config_path: Path | None = None) -> int:
-    """``zotsync index``: write the index notes from the last sync's data."""
-    from zotsync import api
-    from zotsync.vault.lock import VaultLock
-
-    vault = api.check_vault(vault)
-    config = api.configure(vault, config_path, None)
-    with VaultLock(vault, command="index"):
-        state = api.open_state(vault)
-        try:
-            return write_indexes(vault, config, state)
-        finally:
-            state.close()
 
 
 def status(vault: Path) -> dict[str, Any]:

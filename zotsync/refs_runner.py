@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from zotsync import api
-from zotsync.planning import write_region_note
+from zotsync.library_notes import write_region_note
 from zotsync.refs.missing import missing_note_region, missing_references
 from zotsync.sync.engine import SyncOptions
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from zotsync.config import Config
 from zotsync.errors import ZotsyncError
-from zotsync.planning import read_papers
+from zotsync.library_notes import read_papers
 from zotsync.sources.writeback import set_read_status
 from zotsync.state.db import StateDB
 

@@ -1,0 +1,139 @@
+"""Index notes: ``Tags/<tag>.md``, ``Collections/<path>.md`` and ``Papers.md``.
+
+Each is a managed region below a user area; a note is written only when its region changes,
+and a note whose tag or collection is gone is kept (marked empty) if the user wrote in it, else
+moved to ``.zotsync/trash/index/``. The lists themselves come from :mod:`zotsync.plan.index`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from zotsync.config import Config
+from zotsync.errors import NoteError
+from zotsync.library_notes import (
+    INDEX_REGION,
+    read_papers,
+    record_library,
+    vault_relative,
+    write_region_note,
+)
+from zotsync.model import Library
+from zotsync.plan.index import (
+    collection_index,
+    empty_region,
+    is_pristine,
+    master_index,
+    new_index_note,
+    note_title,
+    tag_index,
+)
+from zotsync.refs.resolve import RefGraph
+from zotsync.state.db import StateDB
+from zotsync.sync.context import Placement
+
+log = logging.getLogger(__name__)
+
+
+# -- indexes -----------------------------------------------------------------------------------
+def write_indexes(
+    vault: Path,
+    config: Config,
+    state: StateDB,
+    library: Library | None = None,
+    graph: RefGraph | None = None,
+    placements: Mapping[str, Placement] | None = None,
+) -> int:
+    """Write tag, collection and master index notes; return how many files were written.
+
+    Every note is tried even when one fails (its markers broken by hand, a full disk); the
+    failures are then raised together as one :class:`NoteError` (exit 1, partial), after
+    the notes that could be written were. A note whose tag or collection is gone is moved
+    to ``.zotsync/trash/index/`` when it is exactly what zotsync wrote, else its region
+    says so.
+    """
+    if library is not None:
+        record_library(state, config.library, library, graph)
+    tags_folder = vault_relative(config.index.tags_folder, "index.tags-folder")
+    colls_folder = vault_relative(config.index.collections_folder, "index.collections-folder")
+    master = vault_relative(config.index.master, "index.master")
+    papers = read_papers(vault, config, state)
+    notes = [(n.path, n.title, n.region) for n in tag_index(papers, tags_folder)]
+    notes += [(n.path, n.title, n.region) for n in collection_index(papers, colls_folder)]
+    group_by: Literal["tag", "collection"] = (
+        "tag" if config.index.group_by == "tag" else "collection"
+    )
+    notes.append((master, "Papers", master_index(papers, group_by=group_by)))
+    written = 0
+    current = set()
+    failed: list[str] = []
+    for rel, title, region in notes:
+        current.add(rel)
+        try:
+            if write_region_note(vault, rel, INDEX_REGION, region, new_index_note(title, region)):
+                written += 1
+        except (NoteError, OSError) as exc:
+            failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
+    previous = {r[0] for r in state.conn.execute("SELECT path FROM files WHERE kind = 'index'")}
+    for rel in sorted(previous - current):
+        try:
+            if _retire_index_note(vault, rel, colls_folder):
+                written += 1
+        except (NoteError, OSError) as exc:
+            current.add(rel)  # try again next time
+            failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
+    with state.transaction():
+        state.conn.execute("DELETE FROM files WHERE kind = 'index'")
+        state.conn.executemany(
+            "INSERT OR REPLACE INTO files (path, kind) VALUES (?, 'index')", [(p,) for p in current]
+        )
+    if failed:
+        for line in failed:
+            log.warning("index note not updated: %s", line)
+        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+        raise NoteError(
+            f"{len(failed)} index note{'s' if len(failed) != 1 else ''} not updated: "
+            + "; ".join(failed[:3])
+            + more,
+            fix="repair or delete those notes (they are rebuilt), free disk space, "
+            "then run `zotsync index`",
+        )
+    return written
+
+
+def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
+    """The tag or collection of ``rel`` is gone: trash a pristine note, else mark it empty."""
+    path = vault / rel
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+        return False  # the user deleted (or replaced) it: nothing to retire
+    title = note_title(text)
+    if title is not None and is_pristine(text, title):
+        trash = vault / ".zotsync" / "trash" / "index" / rel
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(trash)
+        return True
+    name = title or Path(rel).stem
+    kind: Literal["tag", "collection"] = (
+        "collection" if rel.startswith(colls_folder + "/") else "tag"
+    )
+    return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "")
+
+
+def index(vault: Path, *, config_path: Path | None = None) -> int:
+    """``zotsync index``: write the index notes from the last sync's data."""
+    from zotsync import api
+    from zotsync.vault.lock import VaultLock
+
+    vault = api.check_vault(vault)
+    config = api.configure(vault, config_path, None)
+    with VaultLock(vault, command="index"):
+        state = api.open_state(vault)
+        try:
+            return write_indexes(vault, config, state)
+        finally:
+            state.close()
