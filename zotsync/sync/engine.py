@@ -17,16 +17,14 @@ Order of work and why:
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import logging
 import os
 import threading
 import time
-import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from zotsync.config import Config
@@ -43,125 +41,14 @@ from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
 from zotsync.sync.links import rewrite_renamed_links
 from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
+from zotsync.sync.results import BATCH_SIZE, REFS_RETRY_SECONDS, SyncOptions, SyncResult
+from zotsync.sync.snapshot import config_fingerprint, files_fingerprint, filter_collections
 from zotsync.vault.atomic import BatchCreate, FileSig, cleanup_temp_files
 from zotsync.vault.scan import scan_notes
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
-#: new notes land in batches: one flush to disk per batch instead of two fsyncs per note
-BATCH_SIZE = 500
-#: how long a pass that could not fetch some reference lists waits before retrying them
-REFS_RETRY_SECONDS = 600
 RefResolver = Callable[[Library], RefGraph | None]
-
-
-@dataclass
-class SyncOptions:
-    dry_run: bool = False
-    force_delete: bool = False
-    recreate: bool = False
-    overwrite_conflicts: bool = False
-    status_updates: dict[str, str] = field(default_factory=dict)
-    full: bool = False
-    #: after a pass that deferred reference lists, skip the retry for this long (the daemon
-    #: uses :data:`REFS_RETRY_SECONDS`; a manual sync retries at once)
-    refs_retry_seconds: float = 0.0
-
-
-@dataclass
-class SyncResult:
-    """Counts (the ``sync --json`` contract) plus details for humans."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    renamed: int = 0
-    trashed: int = 0
-    conflicts: int = 0
-    failed: int = 0
-    items: int = 0
-    actions: list[dict[str, str]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    conflict_paths: list[str] = field(default_factory=list)
-    renames: list[tuple[str, str]] = field(default_factory=list)
-    short_circuit: bool = False
-    #: how many items had an action other than "unchanged" (0: no note can have changed)
-    acted: int = 0
-    interrupted: bool = False
-    library: Library | None = None
-    placements: dict[str, Placement] = field(default_factory=dict)
-    #: planner metadata (JSON) of notes created in this run with their signature, so plans
-    #: and indexes need not read them back; kept as short strings for memory's sake
-    written_frontmatter: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        keys = (
-            "created",
-            "updated",
-            "unchanged",
-            "renamed",
-            "trashed",
-            "conflicts",
-            "failed",
-            "items",
-        )
-        return {k: getattr(self, k) for k in keys}
-
-
-def files_fingerprint(paths: list[Path]) -> str | None:
-    """Fingerprint of the source's files: size, mtime and a CRC-32 of every byte.
-
-    This decides whether a sync may stop early, so it reads the content rather than trusting
-    timestamps (ext4 stamps files with a few milliseconds' granularity; Zotero writes fast). A
-    change that kept a file's size, its mtime to the nanosecond *and* its CRC cannot happen by
-    accident; CRC-32 is used because it reads a 140 MB database five times faster than a
-    cryptographic hash, which matters for the one-second no-op target.
-    """
-    if not paths:
-        return None
-    parts = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-            crc = 0
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    crc = zlib.crc32(chunk, crc)
-            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}:{crc:08x}")
-        except FileNotFoundError:
-            parts.append(f"{path}:absent")
-    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
-
-
-def config_fingerprint(config: Config) -> str:
-    return hashlib.blake2b(
-        json.dumps(asdict(config), sort_keys=True).encode(), digest_size=16
-    ).hexdigest()
-
-
-def filter_collections(library: Library, names: list[str]) -> Library:
-    """Keep items in the named collections or their subcollections (names or A/B paths)."""
-    if not names:
-        return library
-    wanted: set[str] = set()
-    missing = []
-    for name in names:
-        hits = [
-            key
-            for key, coll in library.collections.items()
-            if coll.name == name or "/".join(library.collection_path(key)) == name.strip("/")
-        ]
-        if not hits:
-            missing.append(name)
-        for key in hits:
-            wanted |= library.descendants(key)
-    if missing:
-        raise ZotsyncError(
-            f"no collection named {', '.join(repr(m) for m in missing)} in the library",
-            fix="check the name with Zotero (a nested collection may be given as Parent/Child)",
-        )
-    items = [i for i in library.items if wanted & set(i.collections)]
-    return replace(library, items=items)
 
 
 class Engine:
@@ -565,4 +452,13 @@ class Engine:
 
 
 _NOPL = Placement("", None, "")
-__all__ = ["Engine", "PurePosixPath", "SyncOptions", "SyncResult", "files_fingerprint", "time"]
+__all__ = [
+    "BATCH_SIZE",
+    "REFS_RETRY_SECONDS",
+    "Engine",
+    "SyncOptions",
+    "SyncResult",
+    "config_fingerprint",
+    "files_fingerprint",
+    "filter_collections",
+]

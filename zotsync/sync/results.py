@@ -1,0 +1,68 @@
+"""What a sync pass is asked to do (:class:`SyncOptions`) and what it did (:class:`SyncResult`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from zotsync.model import Library
+from zotsync.refs.resolve import RefGraph
+from zotsync.sync.context import Placement
+
+BATCH_SIZE = 500
+#: how long a pass that could not fetch some reference lists waits before retrying them
+REFS_RETRY_SECONDS = 600
+RefResolver = Callable[[Library], RefGraph | None]
+
+
+@dataclass
+class SyncOptions:
+    dry_run: bool = False
+    force_delete: bool = False
+    recreate: bool = False
+    overwrite_conflicts: bool = False
+    status_updates: dict[str, str] = field(default_factory=dict)
+    full: bool = False
+    #: after a pass that deferred reference lists, skip the retry for this long (the daemon
+    #: uses :data:`REFS_RETRY_SECONDS`; a manual sync retries at once)
+    refs_retry_seconds: float = 0.0
+
+
+@dataclass
+class SyncResult:
+    """Counts (the ``sync --json`` contract) plus details for humans."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    renamed: int = 0
+    trashed: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    items: int = 0
+    actions: list[dict[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    conflict_paths: list[str] = field(default_factory=list)
+    renames: list[tuple[str, str]] = field(default_factory=list)
+    short_circuit: bool = False
+    #: how many items had an action other than "unchanged" (0: no note can have changed)
+    acted: int = 0
+    interrupted: bool = False
+    library: Library | None = None
+    placements: dict[str, Placement] = field(default_factory=dict)
+    #: planner metadata (JSON) of notes created in this run with their signature, so plans
+    #: and indexes need not read them back; kept as short strings for memory's sake
+    written_frontmatter: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        keys = (
+            "created",
+            "updated",
+            "unchanged",
+            "renamed",
+            "trashed",
+            "conflicts",
+            "failed",
+            "items",
+        )
+        return {k: getattr(self, k) for k in keys}
