@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from zotsync.model import Library
-from zotsync.refs.resolve import RefGraph
 from zotsync.sync.context import Placement
 
+#: new notes land in batches: one flush to disk per batch instead of two fsyncs per note
 BATCH_SIZE = 500
 #: how long a pass that could not fetch some reference lists waits before retrying them
 REFS_RETRY_SECONDS = 600
-RefResolver = Callable[[Library], RefGraph | None]
 
 
 @dataclass
 class SyncOptions:
+    """The choices of one pass (the ``sync`` flags; the daemon sets the retry delay)."""
+
     dry_run: bool = False
     force_delete: bool = False
     recreate: bool = False
