@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zotsync.config import CONFIG_NAME, Config, load_config, parse_config, set_config_keys
-from zotsync.errors import ConfigError, SourceUnavailable
+from zotsync.errors import ConfigError, NoteError, SourceUnavailable
 from zotsync.model import Library
 from zotsync.refs.cache import RefCache
 from zotsync.refs.resolve import RefGraph, resolve_references
@@ -290,7 +290,11 @@ def _sync_locked(
                 return report
             report.plan_updates = planning.sync_plan_boxes(vault, config, state)
             if config.index.enabled and (result.acted or options.full):
-                report.index_written = planning.write_indexes(vault, config, state)
+                try:
+                    report.index_written = planning.write_indexes(vault, config, state)
+                except NoteError as exc:  # the notes are synced; report the index as partial
+                    result.failed += 1
+                    result.errors.append(exc.message + (f" (fix: {exc.fix})" if exc.fix else ""))
             if config.writeback:
                 from zotsync.writeback_runner import write_back
 
