@@ -334,5 +334,18 @@ def init_vault(vault: Path, source_options: SourceOptions | None = None) -> Init
         shutil.copyfile(src, dest)
         result.created.append(str(dest.relative_to(vault)))
     state_dir(vault).mkdir(exist_ok=True)
-    configure(vault, None, source_options)
+    config = configure(vault, None, source_options)
+    # the starter folders (git keeps no empty folders, so the template cannot carry them)
+    for folder in (
+        config.papers_folder,
+        config.plan.folder,
+        config.index.tags_folder,
+        config.index.collections_folder,
+        config.discover.folder,
+        config.attachments_folder,
+    ):
+        target = vault / folder
+        if not target.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            result.created.append(folder.rstrip("/") + "/")
     return result
