@@ -60,6 +60,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from crash_helpers import outside_regions
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -152,17 +153,6 @@ def files_under(root: Path, *, skip: Callable[[Path], bool]) -> dict[str, tuple[
                 st_.st_ino,
             )
     return out
-
-
-def outside_regions(text: str) -> str:
-    """The note's body with each managed region replaced by ``<name>`` (the user's layout)."""
-    parsed = parse_note(text)
-    body = text[parsed.body_start :]
-    for region in sorted(parsed.regions.values(), key=lambda r: r.outer_start, reverse=True):
-        start = region.outer_start - parsed.body_start
-        end = region.outer_end - parsed.body_start
-        body = body[:start] + f"<{region.name}>" + body[end:]
-    return body
 
 
 class FailNth:

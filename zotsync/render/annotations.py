@@ -25,6 +25,7 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -229,6 +230,8 @@ def annotation_views(
     views: list[AnnotationView] = []
     for attachment in item.attachments:
         for ann in _sorted(attachment.annotations):
+            if not isinstance(ann.position, dict):  # parse a lazy Position once, not per use
+                ann = dataclasses.replace(ann, position=dict(ann.position))
             hex_color = normalize_color(ann.color)
             name = color_name(hex_color)
             page_index = ann.page_index
