@@ -10,6 +10,7 @@ means: a touched timestamp with the same content renders the same and writes not
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import pickle
 import re
@@ -57,14 +58,20 @@ def _author_year(item: Item) -> str:
 
 def desired_stem(item: Item, pattern: str) -> str:
     """The file stem the naming pattern asks for (before collision handling)."""
-    authors = [c.last for c in item.creators]
-    values = {
-        "title": item.title or item.key,
-        "citekey": item.citekey or item.key,
-        "key": item.key,
-        "year": str(item.year or ""),
-        "author": authors[0] if authors else "",
-    }
+    return _stem(
+        pattern,
+        item.title or item.key,
+        item.citekey or item.key,
+        item.key,
+        str(item.year or ""),
+        item.creators[0].last if item.creators else "",
+    )
+
+
+@functools.lru_cache(maxsize=131072)
+def _stem(pattern: str, title: str, citekey: str, key: str, year: str, author: str) -> str:
+    # cached: every pass names every item, and names only change with these values
+    values = {"title": title, "citekey": citekey, "key": key, "year": year, "author": author}
     return format_pattern(pattern, values)  # already passed through safe_filename
 
 
