@@ -197,10 +197,18 @@ def _validate(cfg: Config, problems: list[str]) -> None:
         problems.append(f"source: '{cfg.source}' is not one of {', '.join(SOURCES)}")
     if not re.fullmatch(r"user(:\d+)?|group:\d+", cfg.library):
         problems.append(f"library: '{cfg.library}' must be user, user:ID or group:ID")
-    for name in ("papers_folder", "attachments_folder"):
-        value = getattr(cfg, name)
+    inside = {
+        "papers-folder": cfg.papers_folder,
+        "attachments-folder": cfg.attachments_folder,
+        "plan.folder": cfg.plan.folder,
+        "index.tags-folder": cfg.index.tags_folder,
+        "index.collections-folder": cfg.index.collections_folder,
+        "index.master": cfg.index.master,
+        "discover.folder": cfg.discover.folder,
+    }
+    for name, value in inside.items():
         if value.startswith(("/", "\\")) or ".." in Path(value).parts or not value.strip():
-            problems.append(f"{_kebab(name)}: '{value}' must be a folder inside the vault")
+            problems.append(f"{name}: '{value}' must be a path inside the vault")
     if "{" not in cfg.filename:
         problems.append(
             "filename: must use at least one of {title}, {citekey}, {key}, {year}, {author}"
