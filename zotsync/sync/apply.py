@@ -3,8 +3,9 @@
 Every write goes through :func:`zotsync.vault.atomic.write_atomic` with the signature of the
 file as it was read, so an edit the user saves while zotsync works makes the write fail instead
 of being overwritten (the next run picks the edit up). A file with user text is backed up before
-it is replaced. Each function returns the new :class:`ItemState` row; the engine commits it only
-after the file operation succeeded, so a crash leaves the old row and the next run converges.
+it is replaced. Each operation fills in the item's :class:`ItemState` row and returns an
+:class:`Outcome`; the engine commits the row only after the file operation succeeded (for new
+notes: after their batch landed), so a crash leaves the old row and the next run converges.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from zotsync.vault.atomic import (
     write_atomic,
 )
 from zotsync.vault.frontmatter import merge_owned, read_frontmatter, splice_frontmatter
-from zotsync.vault.regions import insert_regions, parse_note, region_block, splice_regions
+from zotsync.vault.regions import parse_note, splice_regions
 
 CONFLICT_SUFFIX = " (zotsync conflict)"
 
@@ -43,17 +44,11 @@ class Outcome:
     conflicts: list[str] = field(default_factory=list)
 
 
-def sig_tuple(sig: FileSig | None) -> tuple[int, int, int] | None:
-    return None if sig is None else (sig.mtime_ns, sig.size, sig.ino)
-
-
-def _with_sig(state: ItemState, sig: FileSig | None) -> ItemState:
-    return replace(
-        state,
-        mtime_ns=sig.mtime_ns if sig else None,
-        size=sig.size if sig else None,
-        ino=sig.ino if sig else None,
-    )
+def _set_sig(state: ItemState, sig: FileSig | None) -> None:
+    """Record the note's signature right after zotsync's own write (or None: no note)."""
+    state.mtime_ns = sig.mtime_ns if sig else None
+    state.size = sig.size if sig else None
+    state.ino = sig.ino if sig else None
 
 
 def fm_hashes(values: dict[str, Any]) -> dict[str, str]:
@@ -143,8 +138,7 @@ class NoteWriter:
         state.tombstone = False
         state.deleted = False
         state.conflict = None
-        new = _with_sig(state, sig)
-        state.__dict__.update(new.__dict__)
+        _set_sig(state, sig)
         return Outcome("created", target)
 
     def update(
@@ -230,7 +224,7 @@ class NoteWriter:
         state.deleted = False
         state.tombstone = False
         state.conflict = ",".join(conflicts) or None
-        state.__dict__.update(_with_sig(state, new_sig).__dict__)
+        _set_sig(state, new_sig)
         return outcome
 
     def _move(self, current: str, target: str) -> FileSig | None:
@@ -278,7 +272,7 @@ class NoteWriter:
                 self.writes += 1
             state.path = None
             state.deleted = True
-            state.__dict__.update(_with_sig(state, None).__dict__)
+            _set_sig(state, None)
             return Outcome("trashed", current, detail=dest_rel)
         new_text = splice_frontmatter(text, {"zotero-deleted": True})
         new_sig = sig
@@ -293,13 +287,8 @@ class NoteWriter:
                 new_sig = self._move(current, target)
         state.path = target
         state.deleted = True
-        state.__dict__.update(_with_sig(state, new_sig).__dict__)
+        _set_sig(state, new_sig)
         return Outcome("marked-deleted", target)
 
 
-def region_text(name: str, content: str) -> str:
-    """Re-exported for callers that add a missing region block."""
-    return region_block(name, content)
-
-
-__all__ = ["CONFLICT_SUFFIX", "NoteWriter", "Outcome", "has_user_text", "insert_regions"]
+__all__ = ["CONFLICT_SUFFIX", "NoteWriter", "Outcome", "has_user_text"]
