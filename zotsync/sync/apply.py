@@ -29,7 +29,7 @@ from zotsync.vault.atomic import (
     write_atomic,
 )
 from zotsync.vault.frontmatter import merge_owned, read_frontmatter, splice_frontmatter
-from zotsync.vault.regions import parse_note, splice_regions
+from zotsync.vault.regions import parse_note, splice_regions, user_segments
 
 CONFLICT_SUFFIX = " (zotsync conflict)"
 
@@ -75,12 +75,7 @@ def has_user_text(text: str, owned: set[str] | None = None) -> bool:
             # the user's (a quoted value with a trailing comment is not caught; rare)
             if line.lstrip().startswith("#") or (" #" in line and not {'"', "'"} & set(line)):
                 return True
-    body = text[parsed.body_start :]
-    for region in sorted(parsed.regions.values(), key=lambda r: r.start, reverse=True):
-        rel_start = region.start - parsed.body_start
-        rel_end = region.end - parsed.body_start
-        body = body[:rel_start] + body[rel_end:]
-    body = re.sub(r"%% zotsync:(begin|end) [a-z0-9-]+ %%", "", body)
+    body = "".join(user_segments(text))
     return re.sub(r"\s+", "", body) not in ("", "##Notes")
 
 

@@ -27,6 +27,20 @@ from zotsync.testing.zotero_values import (
 
 __all__ = ["ZoteroDbStaging"]
 
+#: tables with one row set per item (an item's rows are deleted from all of them together)
+ITEM_TABLES = (
+    "itemData",
+    "itemCreators",
+    "itemTags",
+    "itemRelations",
+    "itemNotes",
+    "itemAttachments",
+    "itemAnnotations",
+    "collectionItems",
+    "deletedItems",
+    "groupItems",
+)
+
 _FLUSH_ORDER = [
     "relationPredicates",
     "itemDataValues",

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from zotsync.model import ChildNote, Item, Tag
-from zotsync.testing.zotero_staging import ZoteroDbStaging
+from zotsync.testing.zotero_staging import ITEM_TABLES, ZoteroDbStaging
 
 __all__ = ["ZoteroDbWriter", "hold_exclusive"]
 
@@ -160,19 +160,7 @@ class ZoteroDbWriter(ZoteroDbStaging):
                 )
             ]
             marks = ",".join("?" * len(ids))
-            for table in (
-                "itemData",
-                "itemCreators",
-                "itemTags",
-                "itemRelations",
-                "itemNotes",
-                "itemAttachments",
-                "itemAnnotations",
-                "collectionItems",
-                "deletedItems",
-                "groupItems",
-                "items",
-            ):
+            for table in (*ITEM_TABLES, "items"):
                 self.conn.execute(f"DELETE FROM {table} WHERE itemID IN ({marks})", ids)
             self.conn.execute(
                 "INSERT OR IGNORE INTO syncDeleteLog (syncObjectTypeID, libraryID, key) VALUES (3, ?, ?)",
