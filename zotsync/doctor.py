@@ -180,7 +180,22 @@ def run_doctor(vault: Path) -> list[Check]:
         checks.append(Check(f"source {config.source}", False, exc.message, exc.fix))
     if config.refs.enabled and config.source != "demo":
         checks.append(_s2_check())
+    checks += _tag_checks(vault, config)
     return checks
+
+
+def _tag_checks(vault: Path, config: Config) -> list[Check]:
+    """Advice when the library's only tags are automatic ones, which are left out by default."""
+    from zotsync.tag_kinds import automatic_tags_hint
+
+    if not (vault / api.STATE_DIR / "state.sqlite").exists():
+        return []  # doctor creates no file; nothing synced yet, nothing known
+    state = api.open_state(vault)
+    try:
+        hint = automatic_tags_hint(state, config)
+    finally:
+        state.close()
+    return [Check("tags", True, hint)] if hint else []
 
 
 __all__ = ["Check", "api", "run_doctor"]
