@@ -29,9 +29,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from pathlib import Path
 from dataclasses import dataclass
-from typing import Literal, cast
+from pathlib import Path
 
 import bibtexparser
 from bibtexparser import middlewares as mw
@@ -277,12 +276,11 @@ def entry_to_item(entry: Entry) -> Item:
             fields.update(archiveID=f"arXiv:{arxiv}", repository="arXiv")
         else:
             fields["extra"] = f"arXiv: {arxiv}"
-    tags = []
+    tags: list[Tag] = []
     for word in re.split(r"[,;]", _value(entry, "keywords")):
         if word.strip() and word.strip() not in {t.name for t in tags}:
             tags.append(Tag(word.strip()))
     added = _value(entry, "dateadded") or _value(entry, "timestamp")
-    keyed_by = cast(Literal["citekey"], "citekey")
     return Item(
         key=entry.key,
         item_type=item_type,
@@ -293,7 +291,7 @@ def entry_to_item(entry: Entry) -> Item:
         date_added=added,
         date_modified=_value(entry, "date-modified") or added,
         citekey=entry.key,
-        keyed_by=keyed_by,
+        keyed_by="citekey",
     )
 
 
