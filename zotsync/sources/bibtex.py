@@ -89,10 +89,46 @@ FIELD_MAP = {
 }
 _KEY_IN_RAW = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)\s*,")
 _STORAGE = re.compile(r"[/\\]storage[/\\]([A-Z0-9]{8})[/\\]([^/\\]+)$")
+#: what LaTeX decoding changes: commands, groups, math, ties, dashes, TeX quotes
+_LATEX = re.compile(r"[\\{}$~%&`]|--|''")
+_EXTENDED_NAME = re.compile(r"^\s*(?:family|given|prefix|suffix)\s*=", re.I)
+_NAME_PART = re.compile(r"(\w+)\s*=\s*(\{[^{}]*\}|[^,]*)")
 _ABSOLUTE = re.compile(r"^(?:/|[A-Za-z]:[\\/]|\\\\)")
 _UNESCAPED = {";": re.compile(r"(?<!\\);"), ":": re.compile(r"(?<!\\):")}
 _MIME = {".pdf": "application/pdf", ".epub": "application/epub+zip", ".html": "text/html",
          ".htm": "text/html"}  # fmt: skip
+
+
+class _ExtendedNames(mw.BlockMiddleware):
+    """BibLaTeX's extended name format (``family=Wijnen, given=A. J., prefix=van``), which
+    Better BibLaTeX writes for names with particles, turned into BibTeX's ``von Last, Jr,
+    First`` so the name-splitting middleware can read it."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_inplace_modification=True, allow_parallel_execution=True)
+
+    @classmethod
+    def metadata_key(cls) -> str:
+        return "zotsync_extended_names"
+
+    def transform_entry(self, entry: Entry, library: BibLibrary) -> Block:
+        for field in entry.fields:
+            if field.key in NAME_FIELDS and isinstance(field.value, list):
+                enclosing = field.enclosing
+                field.value = [_plain_name(name) for name in field.value]
+                field.enclosing = enclosing
+        return entry
+
+
+def _plain_name(name: object) -> object:
+    if not isinstance(name, str) or not _EXTENDED_NAME.match(name):
+        return name
+    parts = {k.lower(): v.strip() for k, v in _NAME_PART.findall(name)}
+    family = parts.get("family", "")
+    if " " in family and not family.startswith("{"):
+        family = "{" + family + "}"  # one unit, as the exporter meant it
+    last = " ".join(p for p in (parts.get("prefix", ""), family) if p)
+    return ", ".join(p for p in (last, parts.get("suffix", ""), parts.get("given", "")) if p)
 
 
 class _DecodeLatex(mw.LatexDecodingMiddleware):
@@ -114,6 +150,12 @@ class _DecodeLatex(mw.LatexDecodingMiddleware):
                 f.value = [self._decode_name(part, errors) for part in f.value]
             entry.set_field(f)
         return block
+
+    def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
+        # pylatexenc is slow (most of a parse); plain text needs none of it
+        if not _LATEX.search(python_string):
+            return python_string, ""
+        return super()._transform_python_value_string(python_string)
 
     def _decode_name(self, name: object, errors: list[str]) -> object:
         if not isinstance(name, mw.NameParts):
@@ -142,7 +184,9 @@ class PersonName:
 def parse_bibtex(text: str) -> BibLibrary:
     """Split and transform ``text`` with bibtexparser's middlewares (never raises on syntax)."""
     stack = [
+        mw.NormalizeFieldKeys(),
         mw.SeparateCoAuthors(),
+        _ExtendedNames(),
         mw.SplitNameParts(),
         _DecodeLatex(keep_braced_groups=False, keep_math_mode=False),
         mw.MonthIntMiddleware(),
