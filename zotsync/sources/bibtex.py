@@ -168,13 +168,15 @@ class _DecodeLatex(mw.LatexDecodingMiddleware):
             return " ".join(self._transform_all_strings(parts, errors)).strip()
 
         last = " ".join(p for p in (text(name.von), text(name.last)) if p)
-        first = ", ".join(p for p in (text(name.first), text(name.jr)) if p)
+        last = ", ".join(p for p in (last, text(name.jr)) if p)  # "King, Jr."
+        first = text(name.first)
         return PersonName(last, first, single or not first)
 
 
 @dataclass(frozen=True)
 class PersonName:
-    """A decoded creator name: "von" parts stay with the last name, as Zotero keeps them."""
+    """A decoded creator name: "von" and "Jr." parts stay with the last name, as Zotero
+    keeps them (``van Beethoven``, ``King, Jr.``)."""
 
     last: str
     first: str
@@ -308,7 +310,8 @@ def entry_to_item(entry: Entry) -> Item:
         fields["issue" if item_type == "journalArticle" else "number"] = number
     for name in ("school", "institution", "organization"):
         if _value(entry, name) and "publisher" not in fields:
-            fields["publisher"] = _value(entry, name)
+            target = {"report": "institution", "thesis": "university"}.get(item_type)
+            fields[target or "publisher"] = _value(entry, name)
     doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", _value(entry, "doi"), flags=re.I)
     if doi:
         fields["DOI"] = doi

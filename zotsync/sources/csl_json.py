@@ -140,7 +140,7 @@ def _creators(entry: Mapping[str, Any]) -> list[Creator]:
             )
             suffix = _text(name.get("suffix"))
             if suffix:
-                given = f"{given}, {suffix}" if given else suffix
+                family = f"{family}, {suffix}" if family else suffix  # "King, Jr."
             if literal or not given:
                 if literal or family:
                     creators.append(Creator(literal or family, "", role, single=True))
