@@ -144,7 +144,9 @@ def frontmatter(path: Path) -> dict[str, object]:
 
 
 def note_by_citekey(vault: Path, citekey: str) -> Path:
-    hits = [p for p in (vault / "Papers").glob("*.md") if f"\ncitekey: {citekey}\n" in p.read_text()]
+    hits = [
+        p for p in (vault / "Papers").glob("*.md") if f"\ncitekey: {citekey}\n" in p.read_text()
+    ]
     assert len(hits) == 1, hits
     return hits[0]
 

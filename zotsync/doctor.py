@@ -174,6 +174,8 @@ def run_doctor(vault: Path) -> list[Check]:
                         "zotsync sync --bbt-json /path/to/export.json",
                     )
                 )
+        elif config.source in ("bibtex", "csl-json"):
+            checks.append(_file_source_check(config, vault))
         else:
             checks.append(Check("source", True, f"{config.source} (bundled, nothing to check)"))
     except ZotsyncError as exc:
@@ -182,6 +184,21 @@ def run_doctor(vault: Path) -> list[Check]:
         checks.append(_s2_check())
     checks += _tag_checks(vault, config)
     return checks
+
+
+def _file_source_check(config: Config, vault: Path) -> Check:
+    """A .bib or CSL-JSON file: readable, how many entries, and the first unreadable one."""
+    library = api.make_source(config, vault).read()
+    count = f"{len(library.items)} entries"
+    if library.problems:
+        more = f" (and {len(library.problems) - 1} more)" if len(library.problems) > 1 else ""
+        return Check(
+            config.source,
+            False,
+            f"{count} read; {library.problems[0]}{more}",
+            "fix the entry in the file; the other entries sync meanwhile",
+        )
+    return Check(config.source, True, count)
 
 
 def _tag_checks(vault: Path, config: Config) -> list[Check]:

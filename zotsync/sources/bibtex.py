@@ -310,8 +310,9 @@ def entry_to_item(entry: Entry) -> Item:
         fields["issue" if item_type == "journalArticle" else "number"] = number
     for name in ("school", "institution", "organization"):
         if _value(entry, name) and "publisher" not in fields:
-            target = {"report": "institution", "thesis": "university"}.get(item_type)
-            fields[target or "publisher"] = _value(entry, name)
+            specific = {"report": "institution", "thesis": "university"}.get(item_type)
+            fields[specific or "publisher"] = _value(entry, name)
+            break
     doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", _value(entry, "doi"), flags=re.I)
     if doi:
         fields["DOI"] = doi
