@@ -16,6 +16,9 @@ from click.testing import Result
 from conftest import USER, paper, tree
 
 from zotsync.model import Annotation, Attachment, Item, Library, Tag
+from zotsync.sources.bbt_json import library_from_bbt
+from zotsync.sources.standalone import prepare
+from zotsync.testing.bbt_export import bbt_export
 from zotsync.sources.zotero_json import library_from_objects, library_to_objects
 
 ADDED = "2024-02-01T10:00:00Z"
@@ -194,3 +197,12 @@ def test_web_and_local_json_read_standalone_attachments_with_annotations() -> No
         after, colls = library_to_objects(library_after_create_parent(), style=style)
         parent = {i.key: i for i in library_from_objects(after, colls, ref=USER).items}
         assert "PDFS2345" not in parent and parent["PARE2345"].attachments[0].key == "PDFS2345"
+
+
+def test_bbt_json_reads_standalone_files_without_annotations() -> None:
+    library = prepare(library_from_bbt(bbt_export(library_before())), standalone=True)
+    by_key = {i.key: i for i in library.items}
+    assert sorted(by_key) == ["EPUB2345", "PDFS2345", "REGU2345"]
+    assert by_key["PDFS2345"].fields["title"] == "Scaling Laws for Neural LMs"
+    assert by_key["EPUB2345"].fields["title"] == "Deep Work.epub"
+    assert [a.filename for a in by_key["PDFS2345"].attachments] == ["kaplan2020.pdf"]
