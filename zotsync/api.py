@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zotsync.config import CONFIG_NAME, Config, load_config, parse_config, set_config_keys
-from zotsync.errors import ConfigError, NoteError, SourceUnavailable
+from zotsync.errors import ConfigError, NoteError, SourceUnavailable, ZotsyncError
 from zotsync.model import Library
 from zotsync.refs.cache import RefCache
 from zotsync.refs.resolve import RefGraph, resolve_references
@@ -149,6 +150,72 @@ def _record_after_success(
         configure(vault, config_path, opts, record=True)
 
 
+# sources read from a file the user names: (config attribute, option, what it is)
+SOURCE_FILES = {
+    "sqlite": ("zotero_db", "--zotero-db", "Zotero database"),
+    "bbt-json": ("bbt_json", "--bbt-json", "Better BibTeX export"),
+}
+
+
+def check_source_inputs(config: Config) -> None:
+    """Refuse an unusable source input before anything is opened or written.
+
+    A folder, FIFO or device named as the database or export would give a raw OS error or
+    block forever on read; an API key that is not printable ASCII would fail deep inside the
+    HTTP client. Each gets one line with the fix instead.
+    """
+    spec = SOURCE_FILES.get(config.source)
+    value = getattr(config, spec[0], None) if spec else None
+    if spec and value:
+        _check_input_file(Path(value).expanduser(), spec[1], spec[2])
+    if config.source == "web":
+        from zotsync.sources.credentials import api_key
+
+        _check_api_key(api_key())
+
+
+def _check_input_file(path: Path, option: str, what: str) -> None:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise SourceUnavailable(
+            f"{what} not found: {path}", fix=f"check the path given to {option} (or zotsync.yaml)"
+        ) from None
+    except OSError as exc:
+        raise SourceUnavailable(
+            f"cannot read the {what} {path}: {exc.strerror}",
+            fix="check the path and its permissions",
+        ) from None
+    if not stat.S_ISREG(mode):
+        raise SourceUnavailable(
+            f"the {what} {path} is not a file (a folder, FIFO or device)",
+            fix=f"give {option} the path of the file itself",
+        )
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise SourceUnavailable(
+            f"cannot read the {what} {path}: {exc.strerror or exc}",
+            fix="check the file's permissions (zotsync needs to read it)",
+        ) from None
+
+
+def _check_api_key(key: str | None) -> None:
+    where = "https://www.zotero.org/settings/keys"
+    if not key:
+        raise ZotsyncError(
+            "no Zotero API key for the web source",
+            fix=f"set ZOTERO_API_KEY (create a key at {where}), or store it in the OS keyring",
+        )
+    if not re.fullmatch(r"[\x21-\x7e]+", key):
+        raise ZotsyncError(
+            "ZOTERO_API_KEY is not a valid Zotero API key (it holds spaces, control or non-ASCII "
+            "characters)",
+            fix=f"copy the key again from {where} into ZOTERO_API_KEY",
+        )
+
+
 def make_source(config: Config, vault: Path) -> Source:
     """Build the configured source."""
     kind = config.source
@@ -268,6 +335,8 @@ def sync(
     options = options or SyncOptions()
     # a dry run creates nothing, not even the lock; the config is checked before any write
     config = configure(vault, config_path, source_options, record=False)
+    if source is None:
+        check_source_inputs(config)
     fresh = not state_dir(vault).exists()
     lock = VaultLock(vault, command="sync") if hold_lock and not options.dry_run else None
     try:

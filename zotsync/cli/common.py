@@ -164,13 +164,14 @@ def report_error(ctx: Ctx, exc: ZotsyncError, cause: BaseException | None = None
 def target_vault(ctx: Ctx, argument: Path | None) -> Path:
     """The folder ``init``/``demo`` create: the VAULT argument or ``--vault`` (not both apart)."""
     if argument is not None and ctx.vault is not None and argument != ctx.vault:
-        raise usage_error(
-            f"two vault folders given: {argument} and --vault {ctx.vault}; give one of them"
+        raise ZotsyncError(
+            f"two vault folders given: {argument} and --vault {ctx.vault}",
+            fix="give the folder once, as the argument or as --vault",
         )
     chosen = argument if argument is not None else ctx.vault
     if chosen is None:
-        raise usage_error(
-            "no vault folder given; pass it as the argument, e.g. `zotsync init ~/Vault`"
+        raise ZotsyncError(
+            "no vault folder given", fix="pass it as the argument, e.g. `zotsync init ~/Vault`"
         )
     return chosen
 
