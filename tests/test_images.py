@@ -12,6 +12,7 @@ from zotsync.model import Annotation, Attachment, ChildNote, Item, LibraryRef
 from zotsync.render import images
 from zotsync.render.annotations import annotation_views, render_annotations
 from zotsync.render.images import copy_annotation_images, note_image_paths
+from zotsync.vault.confine import OutsideVault
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"fake image body"
 
@@ -136,7 +137,7 @@ def test_symlinked_folder_leading_out_of_the_vault_is_refused(
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (vault / "Attachments").symlink_to(outside, target_is_directory=True)
-    with pytest.raises(ConfigError):
+    with pytest.raises(OutsideVault):
         copy_annotation_images(item(), data_dir=zotero, vault=vault, folder="Attachments")
     assert list(outside.iterdir()) == []
 
@@ -148,7 +149,7 @@ def test_symlinked_image_file_leading_out_is_not_written_through(
     victim.write_text("precious")
     (vault / "Attachments").mkdir()
     os.symlink(victim, vault / "Attachments" / "ANNI2345.png")
-    with pytest.raises(ConfigError):
+    with pytest.raises(OutsideVault):
         copy_annotation_images(item(), data_dir=zotero, vault=vault, folder="Attachments")
     assert victim.read_text() == "precious"
 

@@ -22,6 +22,7 @@ from zotsync.vault.atomic import (
     is_inside,
     write_atomic,
 )
+from zotsync.vault.disk import DiskError
 
 
 def temps(folder: Path) -> list[str]:
@@ -106,7 +107,7 @@ def test_injected_failure_keeps_the_old_file_and_leaves_no_temp(
         write_atomic(target, b"new content", expect=seen)
         assert target.read_bytes() == b"new content"
     else:
-        with pytest.raises(OSError, match="injected"):
+        with pytest.raises(DiskError, match="disk is full"):  # one stop, not a per-note error
             write_atomic(target, b"new content", expect=seen)
         assert target.read_bytes() == b"old content"
     assert temps(tmp_path) == []

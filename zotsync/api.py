@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zotsync.config import CONFIG_NAME, Config, load_config, parse_config, set_config_keys
-from zotsync.errors import ConfigError, NoteError, SourceUnavailable
+from zotsync.errors import ConfigError, NoteError, SourceUnavailable, ZotsyncError
 from zotsync.model import Library
 from zotsync.refs.cache import RefCache
 from zotsync.refs.resolve import RefGraph, resolve_references
@@ -27,6 +28,7 @@ from zotsync.sources import Source
 from zotsync.state.db import StateDB
 from zotsync.sync.engine import Engine, SyncOptions, SyncResult
 from zotsync.vault.atomic import file_sig, write_atomic
+from zotsync.vault.confine import confine, user_named
 from zotsync.vault.lock import VaultLock
 
 STATE_DIR = ".zotsync"
@@ -70,16 +72,36 @@ def state_dir(vault: Path) -> Path:
     return vault / STATE_DIR
 
 
-def open_state(vault: Path) -> StateDB:
-    return StateDB(state_dir(vault) / "state.sqlite")
+def open_state(vault: Path, *, readonly: bool = False) -> StateDB:
+    """The vault's state DB, confined to the vault; ``readonly``: an in-memory copy (status,
+    dry runs), so a read-only command creates no file."""
+    path = state_dir(vault) / "state.sqlite"
+    confine(vault, path, action="read" if readonly else "write")
+    return StateDB(path, readonly=readonly)
 
 
-def check_vault(vault: Path) -> Path:
-    """The vault must exist and be a folder; say how to create one otherwise."""
+def is_vault(vault: Path) -> bool:
+    """A zotsync vault holds ``zotsync.yaml`` or the ``.zotsync/`` state folder."""
+    return (vault / CONFIG_NAME).is_file() or (vault / STATE_DIR).is_dir()
+
+
+def check_vault(vault: Path, *, existing: bool = False) -> Path:
+    """The vault must exist and be a folder; say how to create one otherwise.
+
+    ``existing``: it must already be a zotsync vault (read-only commands, which must not
+    create one by looking at a folder).
+    """
     if not vault.exists():
         raise ConfigError([f"vault {vault} does not exist; create it with `zotsync init {vault}`"])
     if not vault.is_dir():
         raise ConfigError([f"vault {vault} is not a folder"])
+    if existing and not is_vault(vault):
+        raise ConfigError(
+            [
+                f"{vault} is not a zotsync vault (no {CONFIG_NAME}); create one with "
+                f"`zotsync init {vault}` or pass --vault PATH"
+            ]
+        )
     return vault.resolve()
 
 
@@ -97,7 +119,7 @@ def configure(
     if not updates:
         return load_config(vault, config_path)
     path = config_path or vault / CONFIG_NAME
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = load_config_text(path)
     keyed = {}
     for key, value in updates.items():
         snake_used = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE) is not None
@@ -105,8 +127,100 @@ def configure(
     new_text = set_config_keys(text, keyed)
     config = parse_config(new_text, path=str(path))
     if new_text != text and record:
-        write_atomic(path, new_text.encode("utf-8"), expect=file_sig(path))
+        record_config(path, text, new_text)
     return config
+
+
+def load_config_text(path: Path) -> str:
+    """The config file's text ("" when absent); a clear error when it cannot be read."""
+    if not path.exists():
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path} cannot be read: {exc}"], path=str(path)) from None
+
+
+def record_config(path: Path, old_text: str, new_text: str) -> None:
+    """Write the recorded source options, unless the file changed since it was read."""
+    if load_config_text(path) != old_text:
+        return  # the user edited it meanwhile: theirs wins, the options apply to this run only
+    with user_named(path):  # `--config PATH` may lie outside the vault (PRODUCT: allowed)
+        write_atomic(path, new_text.encode("utf-8"), expect=file_sig(path))
+
+
+def _record_after_success(
+    vault: Path, config_path: Path | None, opts: SourceOptions | None
+) -> None:
+    """PRODUCT: the source options are recorded only after a run that succeeded with them."""
+    if opts is not None and opts.updates():
+        configure(vault, config_path, opts, record=True)
+
+
+# sources read from a file the user names: (config attribute, option, what it is)
+SOURCE_FILES = {
+    "sqlite": ("zotero_db", "--zotero-db", "Zotero database"),
+    "bbt-json": ("bbt_json", "--bbt-json", "Better BibTeX export"),
+}
+
+
+def check_source_inputs(config: Config) -> None:
+    """Refuse an unusable source input before anything is opened or written.
+
+    A folder, FIFO or device named as the database or export would give a raw OS error or
+    block forever on read; an API key that is not printable ASCII would fail deep inside the
+    HTTP client. Each gets one line with the fix instead.
+    """
+    spec = SOURCE_FILES.get(config.source)
+    value = getattr(config, spec[0], None) if spec else None
+    if spec and value:
+        _check_input_file(Path(value).expanduser(), spec[1], spec[2])
+    if config.source == "web":
+        from zotsync.sources.credentials import api_key
+
+        _check_api_key(api_key())
+
+
+def _check_input_file(path: Path, option: str, what: str) -> None:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise SourceUnavailable(
+            f"{what} not found: {path}", fix=f"check the path given to {option} (or zotsync.yaml)"
+        ) from None
+    except OSError as exc:
+        raise SourceUnavailable(
+            f"cannot read the {what} {path}: {exc.strerror}",
+            fix="check the path and its permissions",
+        ) from None
+    if not stat.S_ISREG(mode):
+        raise SourceUnavailable(
+            f"the {what} {path} is not a file (a folder, FIFO or device)",
+            fix=f"give {option} the path of the file itself",
+        )
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise SourceUnavailable(
+            f"cannot read the {what} {path}: {exc.strerror or exc}",
+            fix="check the file's permissions (zotsync needs to read it)",
+        ) from None
+
+
+def _check_api_key(key: str | None) -> None:
+    where = "https://www.zotero.org/settings/keys"
+    if not key:
+        raise ZotsyncError(
+            "no Zotero API key for the web source",
+            fix=f"set ZOTERO_API_KEY (create a key at {where}), or store it in the OS keyring",
+        )
+    if not re.fullmatch(r"[\x21-\x7e]+", key):
+        raise ZotsyncError(
+            "ZOTERO_API_KEY is not a valid Zotero API key (it holds spaces, control or non-ASCII "
+            "characters)",
+            fix=f"copy the key again from {where} into ZOTERO_API_KEY",
+        )
 
 
 def make_source(config: Config, vault: Path) -> Source:
@@ -242,17 +356,46 @@ def sync(
     refresh_refs: bool = False,
 ) -> SyncReport:
     """One sync pass (PRODUCT: ``zotsync sync``)."""
-    vault = check_vault(vault)
+    vault = check_vault(vault, existing=options is not None and options.dry_run)
     options = options or SyncOptions()
-    lock = VaultLock(vault, command="sync") if hold_lock else None
-    if lock is not None:
-        lock.acquire()  # before recording the source: zotsync.yaml is the vault's file too
+    # a dry run creates nothing, not even the lock; the config is checked before any write
+    config = configure(vault, config_path, source_options, record=False)
+    if source is None:
+        check_source_inputs(config)
+    fresh = not state_dir(vault).exists()
+    lock = VaultLock(vault, command="sync") if hold_lock and not options.dry_run else None
     try:
-        config = configure(vault, config_path, source_options, record=not options.dry_run)
-        return _sync_locked(vault, config, source, options, refs, progress, stop, refresh_refs)
+        if lock is not None:
+            lock.acquire()
+        report = _sync_locked(vault, config, source, options, refs, progress, stop, refresh_refs)
+        if not options.dry_run:
+            _record_after_success(vault, config_path, source_options)
+        return report
+    except (SourceUnavailable, ConfigError):
+        if lock is not None:
+            lock.release()
+        if fresh and not options.dry_run:
+            _forget_fresh_state(vault)
+        raise
     finally:
         if lock is not None:
             lock.release()
+
+
+def _forget_fresh_state(vault: Path) -> None:
+    """A first run that failed before writing a note leaves no ``.zotsync/`` behind.
+
+    Only when it holds nothing but what this run created (lock, state DB, caches): backups
+    or trash mean notes were touched, and those are kept.
+    """
+    folder = state_dir(vault)
+    ours = {"lock", "lock.json", "state.sqlite", "state.sqlite-wal", "state.sqlite-shm", "cache"}
+    try:
+        names = {entry.name for entry in os.scandir(folder)}
+    except OSError:
+        return
+    if names <= ours and not folder.is_symlink():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _sync_locked(
@@ -267,7 +410,7 @@ def _sync_locked(
 ) -> SyncReport:
     from zotsync import planning
 
-    state = open_state(vault)
+    state = open_state(vault, readonly=options.dry_run)
     try:
         source = source or make_source(config, vault)
         if refs and config.refs.enabled and config.source != "demo" and not _offline():
@@ -340,9 +483,23 @@ class InitResult:
 
 
 def init_vault(vault: Path, source_options: SourceOptions | None = None) -> InitResult:
-    """Create a vault from the packaged template; never overwrite an existing file."""
+    """Create a vault from the packaged template; never overwrite an existing file.
+
+    Every file and folder is checked by the confinement rule first, so a folder of an
+    existing vault that links elsewhere is refused instead of filled.
+    """
     vault = vault.expanduser()
-    vault.mkdir(parents=True, exist_ok=True)
+    if vault.exists() and not vault.is_dir():
+        raise ConfigError(
+            [f"{vault} exists and is not a folder; choose a new or existing folder for the vault"]
+        )
+    updates = source_options.updates() if source_options else {}
+    if updates:  # a bad option is refused before anything is created
+        parse_config(set_config_keys("", updates))
+    try:
+        vault.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError([f"cannot create the vault folder {vault}: {exc.strerror}"]) from None
     result = InitResult(vault.resolve())
     template = packaged_vault_template()
     for src in sorted(template.rglob("*")):
@@ -351,16 +508,19 @@ def init_vault(vault: Path, source_options: SourceOptions | None = None) -> Init
             continue
         dest = vault / rel
         if src.is_dir():
+            confine(vault, dest)
             dest.mkdir(parents=True, exist_ok=True)
             continue
         if rel.name == "zotsync.example.yaml":
             dest = vault / CONFIG_NAME
-        if dest.exists():
+        if os.path.lexists(dest):
             result.kept.append(str(dest.relative_to(vault)))
             continue
+        confine(vault, dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
+        write_atomic(dest, src.read_bytes(), expect=None)
         result.created.append(str(dest.relative_to(vault)))
+    confine(vault, state_dir(vault))
     state_dir(vault).mkdir(exist_ok=True)
     config = configure(vault, None, source_options)
     # the starter folders (git keeps no empty folders, so the template cannot carry them)
@@ -374,6 +534,7 @@ def init_vault(vault: Path, source_options: SourceOptions | None = None) -> Init
     ):
         target = vault / folder
         if not target.exists():
+            confine(vault, target)
             target.mkdir(parents=True, exist_ok=True)
             result.created.append(folder.rstrip("/") + "/")
     return result

@@ -212,9 +212,12 @@ def _validate(cfg: Config, problems: list[str]) -> None:
         "index.master": cfg.index.master,
         "discover.folder": cfg.discover.folder,
     }
+    if cfg.archive_folder is not None:
+        inside["archive-folder"] = cfg.archive_folder
     for name, value in inside.items():
         if value.startswith(("/", "\\")) or ".." in Path(value).parts or not value.strip():
             problems.append(f"{name}: '{value}' must be a path inside the vault")
+    _check_managed_paths(cfg, problems)
     if "{" not in cfg.filename:
         problems.append(
             "filename: must use at least one of {title}, {citekey}, {key}, {year}, {author}"
@@ -257,6 +260,85 @@ def _validate(cfg: Config, problems: list[str]) -> None:
         problems.append("watch: debounce-seconds and poll-seconds must be 0 or more")
 
 
+# folders that belong to Obsidian, zotsync's state, git, or the templates: no managed note there
+RESERVED_FOLDERS = (".zotsync", ".obsidian", ".git", ".trash", "Templates")
+
+
+def _parts(value: str) -> tuple[str, ...]:
+    return tuple(p for p in value.replace("\\", "/").split("/") if p not in ("", "."))
+
+
+def _within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
+    """Whether vault path ``inner`` is ``outer`` or lies inside it (case-insensitively, as on
+    macOS and Windows)."""
+    fold = tuple(p.casefold() for p in inner)
+    return fold[: len(outer)] == tuple(p.casefold() for p in outer)
+
+
+def _check_managed_paths(cfg: Config, problems: list[str]) -> None:
+    """PRODUCT: the master list, the index, plan and inbox folders name notes zotsync owns.
+
+    So none may point at the config, Obsidian's or zotsync's own folders, or into the paper
+    notes' folder (where each note belongs to an item), and the master list is a ``.md`` note.
+    """
+    master = _parts(cfg.index.master)
+    if master and not master[-1].lower().endswith(".md"):
+        problems.append(
+            f"index.master: '{cfg.index.master}' must be a Markdown note ending in .md "
+            "(e.g. Papers.md)"
+        )
+    papers = _parts(cfg.papers_folder)
+    managed = {
+        "index.master": master,
+        "index.tags-folder": _parts(cfg.index.tags_folder),
+        "index.collections-folder": _parts(cfg.index.collections_folder),
+        "plan.folder": _parts(cfg.plan.folder),
+        "discover.folder": _parts(cfg.discover.folder),
+    }
+    for name, parts in managed.items():
+        if not parts or ".." in parts:
+            continue  # empty or outside the vault: reported above
+        shown = "/".join(parts)
+        reserved = next((r for r in RESERVED_FOLDERS if parts[0].casefold() == r.casefold()), None)
+        if reserved is not None:
+            problems.append(
+                f"{name}: '{shown}' lies in {reserved}/, which is not zotsync's to write notes "
+                "in; choose a folder of its own"
+            )
+        elif parts[0].startswith("."):
+            problems.append(f"{name}: '{shown}' is a hidden folder; choose a visible folder")
+        elif papers and _within(parts, papers):
+            problems.append(
+                f"{name}: '{shown}' lies in the paper notes' folder '{cfg.papers_folder}'; "
+                "choose a folder of its own"
+            )
+        elif len(parts) == 1 and parts[0].casefold() == CONFIG_NAME:
+            problems.append(f"{name}: '{shown}' is the configuration file; choose another name")
+    for name in ("papers-folder", "attachments-folder", "archive-folder"):
+        value = getattr(cfg, name.replace("-", "_"))
+        parts = _parts(value) if value else ()
+        if parts and parts[0].casefold() in (".zotsync", ".obsidian", ".git"):
+            problems.append(f"{name}: '{value}' lies in {parts[0]}/; choose a folder of its own")
+
+
+def check_vault_targets(vault: Path, cfg: Config) -> list[str]:
+    """Problems only the vault can show: the master list already is a paper note."""
+    problems = []
+    master = vault / cfg.index.master
+    if master.is_file():
+        try:
+            with open(master, "rb") as handle:
+                head = handle.read(4096).decode("utf-8", "replace")
+        except OSError:
+            head = ""
+        if head.startswith("---") and re.search(r"^zotero-key\s*:", head, re.MULTILINE):
+            problems.append(
+                f"index.master: '{cfg.index.master}' is a paper note (it has a zotero-key); "
+                "choose a new name such as Papers.md"
+            )
+    return problems
+
+
 def parse_config(text: str, *, path: str | None = None) -> Config:
     """Parse YAML text into a :class:`Config`; raise :class:`ConfigError` listing all problems."""
     try:
@@ -280,7 +362,15 @@ def load_config(vault: Path, override: Path | None = None) -> Config:
         if override is not None:
             raise ConfigError([f"{path} does not exist"], path=str(path))
         return Config()
-    return parse_config(path.read_text(encoding="utf-8"), path=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot read it: {exc}"], path=str(path)) from None
+    config = parse_config(text, path=str(path))
+    problems = check_vault_targets(vault, config)
+    if problems:
+        raise ConfigError(problems, path=str(path))
+    return config
 
 
 def set_config_keys(text: str, updates: dict[str, Any]) -> str:

@@ -23,6 +23,16 @@ def _vault_checks(vault: Path) -> tuple[list[Check], Config | None]:
     checks: list[Check] = []
     if not vault.is_dir():
         return [Check("vault", False, f"{vault} does not exist", f"zotsync init {vault}")], None
+    if not api.is_vault(vault):
+        return [
+            Check(
+                "vault",
+                False,
+                f"{vault} is not a zotsync vault (no {CONFIG_NAME})",
+                f"zotsync init {vault}",
+            )
+        ], None
+    checks += _state_checks(vault)
     try:
         with tempfile.NamedTemporaryFile(dir=vault, prefix=".zotsync-doctor-"):
             pass
@@ -53,6 +63,36 @@ def _vault_checks(vault: Path) -> tuple[list[Check], Config | None]:
     else:
         checks.append(Check("lock", True, "free"))
     return checks, config
+
+
+def _state_checks(vault: Path) -> list[Check]:
+    """Confinement of ``.zotsync/`` and the state database's health (read-only: moves nothing)."""
+    from zotsync.state.db import state_db_problem
+    from zotsync.vault.confine import is_inside
+
+    folder = vault / api.STATE_DIR
+    if not is_inside(vault, folder):
+        return [
+            Check(
+                "state folder",
+                False,
+                f"{folder} leads outside the vault (to {os.path.realpath(folder)})",
+                f"replace the symlink {folder} with a real folder (move its content back)",
+            )
+        ]
+    path = folder / "state.sqlite"
+    problem = state_db_problem(path)
+    if problem:
+        return [
+            Check(
+                "state database",
+                False,
+                f"{path}: {problem}",
+                "run `zotsync sync`: it moves the damaged file aside (state.corrupt-<time>.sqlite) "
+                "and rebuilds the state from the notes' zotero-key",
+            )
+        ]
+    return [Check("state database", True, "ok" if path.exists() else "not created yet")]
 
 
 def _sqlite_checks(config: Config) -> list[Check]:

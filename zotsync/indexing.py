@@ -34,6 +34,7 @@ from zotsync.plan.index import (
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
 from zotsync.sync.context import Placement
+from zotsync.vault.confine import check_write
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
     title = note_title(text)
     if title is not None and is_pristine(text, title):
         trash = vault / ".zotsync" / "trash" / "index" / rel
+        check_write(trash)
         trash.parent.mkdir(parents=True, exist_ok=True)
         path.replace(trash)
         return True

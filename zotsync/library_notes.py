@@ -28,6 +28,7 @@ from zotsync.plan.status import frontmatter_meta
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
 from zotsync.vault.atomic import file_sig, write_atomic
+from zotsync.vault.confine import confine
 from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
 from zotsync.vault.regions import parse_note, region_block, splice_regions
 
@@ -169,6 +170,7 @@ def write_region_note(
 ) -> bool:
     """Create ``rel`` with ``new_text``, or splice ``content`` into its region. True if written."""
     path = vault / rel
+    confine(vault, path)  # before reading or creating folders: a linked folder leads nowhere
     sig = file_sig(path)
     if sig is None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,7 @@ from zotsync.plan.status import normalize_status
 from zotsync.plan.weeks import default_week, normalize_week, week_has_started
 from zotsync.state.db import StateDB
 from zotsync.vault.atomic import WriteConflict, file_sig, write_atomic
+from zotsync.vault.confine import user_named
 from zotsync.vault.frontmatter import read_frontmatter
 from zotsync.vault.regions import parse_note, splice_regions
 
@@ -325,7 +326,8 @@ def plan(
             try:
                 if not target.exists() or target.read_bytes() != data:
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    write_atomic(target, data, expect=file_sig(target))
+                    with user_named(target):  # the user's own file, maybe outside
+                        write_atomic(target, data, expect=file_sig(target))
             except OSError as exc:
                 raise ConfigError([f"--ics {ics}: cannot write the calendar ({exc})"]) from exc
             result.ics = str(target)
@@ -361,7 +363,7 @@ def status(vault: Path) -> dict[str, Any]:
     from zotsync.vault.lock import read_lock_info
     from zotsync.watch import next_plan_moment
 
-    vault = api.check_vault(vault)
+    vault = api.check_vault(vault, existing=True)
     config = api.configure(vault, None, None)
     lock = read_lock_info(vault)
     daemon = None
@@ -369,7 +371,7 @@ def status(vault: Path) -> dict[str, Any]:
         daemon = {"pid": lock.get("pid"), "started": lock.get("started")}
     # the daemon's next weekly run (a plan already due was written when the daemon started)
     upcoming = next_plan_moment(datetime.now(), config) if daemon else None
-    state = api.open_state(vault)
+    state = api.open_state(vault, readonly=True)  # status creates no file
     try:
         last = state.last_run("sync")
         reasons: dict[str, int] = json.loads(state.get_meta("refs_reasons") or "{}")
@@ -381,6 +383,7 @@ def status(vault: Path) -> dict[str, Any]:
             "missing_refs": int(state.get_meta("refs_pending") or 0),
             "missing_refs_reasons": reasons,
             "lock": lock,
+            "state_damaged": state.recovered[0] if state.recovered else None,
             "next_plan": default_week(upcoming.date()) if upcoming else None,
             "next_plan_at": upcoming.isoformat(timespec="minutes") if upcoming else None,
         }

@@ -51,6 +51,7 @@ from zotsync.config import CONFIG_NAME, WEEKDAYS, Config
 from zotsync.errors import ZotsyncError
 from zotsync.plan.weeks import default_week
 from zotsync.sync.engine import REFS_RETRY_SECONDS, SyncOptions
+from zotsync.vault.confine import confine
 from zotsync.vault.lock import VaultLock
 
 log = logging.getLogger(__name__)
@@ -502,6 +503,7 @@ def add_file_log(vault: Path) -> logging.Handler:
     """A rotating log in ``.zotsync/zotsync.log`` (1 MB × 5), besides stderr."""
     root = logging.getLogger("zotsync")
     folder = vault / ".zotsync"
+    confine(vault, folder / "zotsync.log")
     folder.mkdir(exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
         folder / "zotsync.log", maxBytes=1_000_000, backupCount=5, encoding="utf-8"

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import yaml
 
 from zotsync.config import CONFIG_NAME
 from zotsync.errors import EXIT_USAGE, ZotsyncError
+from zotsync.vault.disk import disk_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,12 +110,47 @@ def common_options(func: F) -> F:
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             sys.exit(130)
+        except (OSError, sqlite3.Error, RecursionError, MemoryError) as exc:
+            error = as_user_error(exc)
+            report_error(ctx, error, exc)
+            sys.exit(error.exit_code)
         sys.exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
 
 
-def report_error(ctx: Ctx, exc: ZotsyncError) -> None:
+def as_user_error(exc: BaseException) -> ZotsyncError:
+    """The one-line error for a failure no layer below turned into a ZotsyncError.
+
+    PRODUCT guarantee 5 (no traceback): a full or read-only disk, a file that cannot be read,
+    a state DB SQLite refuses, a nesting too deep to parse. ``-v`` still shows the traceback.
+    """
+    disk = disk_error(exc)
+    if disk is not None:
+        return disk
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return ZotsyncError(
+            f"cannot use{where}: {exc.strerror or exc}",
+            fix="check that the path exists, is the right kind of file and is readable "
+            "(and writable inside the vault), then run the command again",
+        )
+    if isinstance(exc, sqlite3.Error):
+        return ZotsyncError(
+            f"SQLite error: {exc}",
+            fix="run `zotsync doctor`; a damaged .zotsync/state.sqlite is rebuilt by `zotsync sync`",
+        )
+    if isinstance(exc, RecursionError):
+        return ZotsyncError(
+            "the input is nested too deeply to read",
+            fix="check the export or file you gave; re-export it from Zotero",
+        )
+    return ZotsyncError(
+        "not enough memory to finish", fix="close other programs, or sync fewer items at a time"
+    )
+
+
+def report_error(ctx: Ctx, exc: ZotsyncError, cause: BaseException | None = None) -> None:
     if ctx.json:
         ctx.emit({"error": exc.message, "fix": exc.fix, "exit": exc.exit_code})
     else:
@@ -121,7 +158,22 @@ def report_error(ctx: Ctx, exc: ZotsyncError) -> None:
         if exc.fix:
             click.echo(f"  fix: {exc.fix}", err=True)
     if ctx.verbose:
-        logging.getLogger("zotsync").exception("details")
+        logging.getLogger("zotsync").error("details", exc_info=cause or exc)
+
+
+def target_vault(ctx: Ctx, argument: Path | None) -> Path:
+    """The folder ``init``/``demo`` create: the VAULT argument or ``--vault`` (not both apart)."""
+    if argument is not None and ctx.vault is not None and argument != ctx.vault:
+        raise ZotsyncError(
+            f"two vault folders given: {argument} and --vault {ctx.vault}",
+            fix="give the folder once, as the argument or as --vault",
+        )
+    chosen = argument if argument is not None else ctx.vault
+    if chosen is None:
+        raise ZotsyncError(
+            "no vault folder given", fix="pass it as the argument, e.g. `zotsync init ~/Vault`"
+        )
+    return chosen
 
 
 def setup_logging(verbose: int, quiet: bool) -> None:

@@ -86,13 +86,26 @@ def service_group() -> None:
 
 
 def _service_cmd(install: bool) -> click.Command:
-    @click.option("--dry-run", is_flag=True, help="Print the unit instead of writing it.")
+    @click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Print the unit instead of writing it."
+        if install
+        else "Print which unit file would be removed; remove nothing.",
+    )
     @click.option("--platform", "platform_name", hidden=True, help="linux or darwin (tests).")
     @common_options
     def command(ctx: Ctx, dry_run: bool, platform_name: str | None) -> int:
         from zotsync import service
 
         unit = service.service_file(ctx.resolve_vault().resolve(), platform=platform_name)
+        if dry_run and not install:
+            if ctx.json:
+                ctx.emit({"path": str(unit.path), "exists": unit.path.exists(), "kind": unit.kind})
+            else:
+                there = "would be removed" if unit.path.exists() else "does not exist; nothing to do"
+                ctx.out(f"{unit.path} {there}")
+            return EXIT_OK
         if dry_run:
             if ctx.json:
                 ctx.emit({"path": str(unit.path), "content": unit.content, "kind": unit.kind})

@@ -16,7 +16,11 @@ from zotsync.errors import EXIT_OK
 @click.option("--count", type=click.IntRange(min=1), help="How many papers (default 3).")
 @click.option("--topic", help="Plan this tag or collection instead of choosing one.")
 @click.option("--explain", is_flag=True, help="Say why each paper was chosen.")
-@click.option("--ics", type=click.Path(path_type=Path), help="Also write an .ics calendar file.")
+@click.option(
+    "--ics",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write an .ics calendar file.",
+)
 @click.option("--force", is_flag=True, help="Pick again even if the week already has a plan.")
 @common_options
 def plan_cmd(

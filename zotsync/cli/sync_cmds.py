@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from zotsync import api
-from zotsync.cli.common import Ctx, common_options
+from zotsync.cli.common import Ctx, common_options, target_vault
 from zotsync.errors import EXIT_OK, EXIT_PARTIAL
 from zotsync.sync.engine import SyncOptions
 
@@ -79,12 +79,12 @@ def make_source_options(
 
 
 @click.command("init")
-@click.argument("vault_dir", type=click.Path(path_type=Path))
+@click.argument("vault_dir", type=click.Path(path_type=Path), required=False)
 @source_options
 @common_options
 def init_cmd(
     ctx: Ctx,
-    vault_dir: Path,
+    vault_dir: Path | None,
     source: str | None,
     zotero_db: Path | None,
     bbt_json: Path | None,
@@ -92,6 +92,7 @@ def init_cmd(
     collections: tuple[str, ...],
 ) -> int:
     """Create a vault from the starter template (never overwrites a file) and write zotsync.yaml."""
+    vault_dir = target_vault(ctx, vault_dir)
     opts = make_source_options(source, zotero_db, bbt_json, library, collections)
     result = api.init_vault(vault_dir, opts)
     if ctx.json:
@@ -218,12 +219,13 @@ def sync_cmd(
 
 
 @click.command("demo")
-@click.argument("vault_dir", type=click.Path(path_type=Path))
+@click.argument("vault_dir", type=click.Path(path_type=Path), required=False)
 @common_options
-def demo_cmd(ctx: Ctx, vault_dir: Path) -> int:
+def demo_cmd(ctx: Ctx, vault_dir: Path | None) -> int:
     """Build a demo vault from the bundled library: offline, no Zotero needed."""
     from zotsync import planning
 
+    vault_dir = target_vault(ctx, vault_dir)
     result = planning.build_demo(vault_dir)
     if ctx.json:
         ctx.emit(result)

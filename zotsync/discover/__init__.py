@@ -38,6 +38,7 @@ from zotsync.discover.inbox import (
 from zotsync.discover.rank import RankedPaper, library_docs, rank_papers
 from zotsync.errors import ConfigError
 from zotsync.model import Item
+from zotsync.vault.confine import check_write, confine
 
 __all__ = [
     "DiscoverResult",
@@ -81,11 +82,7 @@ class DiscoverResult:
 
 
 def _inside(vault: Path, relative: str) -> Path:
-    target = (vault / relative).resolve()
-    root = vault.resolve()
-    if root != target and root not in target.parents:
-        raise ConfigError([f"inbox folder {relative!r} is outside the vault"])
-    return target
+    return confine(vault, vault / relative)
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -100,6 +97,7 @@ def write_if_changed(path: Path, text: str) -> bool:
             return False
     except FileNotFoundError:
         pass
+    check_write(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from zotsync.errors import ConfigError
 from zotsync.model import Item
+from zotsync.vault.confine import confine
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 _NOTE_IMAGE = re.compile(r"data-attachment-key=[\"']([23456789A-Z]{8})[\"']")
@@ -48,11 +49,7 @@ def vault_folder(vault: Path, folder: str) -> tuple[Path, str]:
         raise ConfigError([f"attachments folder {folder!r} must be a folder inside the vault"])
     root = vault.resolve()
     target = root.joinpath(*rel.parts)
-    resolved = target.resolve()
-    if resolved != root and root not in resolved.parents:
-        raise ConfigError(
-            [f"attachments folder {folder!r} leads outside the vault (symlink to {resolved})"]
-        )
+    confine(root, target)
     return target, "" if str(rel) == "." else str(rel)
 
 
@@ -63,12 +60,9 @@ def copy_file(src: Path, dest: Path, vault_root: Path) -> bool:
     write out of the vault) and written through a temp file in the same folder.
     """
     data = src.read_bytes()
-    if dest.is_symlink() or dest.exists():
-        resolved = dest.resolve()
-        if resolved != vault_root and vault_root not in resolved.parents:
-            raise ConfigError([f"{dest} is a link leading outside the vault"])
-        if dest.is_file() and dest.stat().st_size == len(data) and dest.read_bytes() == data:
-            return False
+    confine(vault_root, dest)
+    if dest.is_file() and dest.stat().st_size == len(data) and dest.read_bytes() == data:
+        return False
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     try:

@@ -4,6 +4,10 @@ Templates live in ``<vault>/Templates/zotsync/*.md.j2`` (copied there by ``zotsy
 template the vault does not have comes from the package (``zotsync/vault_template``), so tests
 render exactly what users get. The sandbox plus a loader confined to those two folders means a
 template can neither call arbitrary Python nor read files (``..`` is refused by the loader).
+
+A vault template (or ``{% include %}``d file) that is a symlink to a file outside the vault is
+refused too (PRODUCT guarantee 4, through :func:`zotsync.vault.confine.confine`): otherwise the
+linked file's text would land in every note.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from zotsync.errors import TemplateError
+from zotsync.vault.confine import OutsideVault, confine
 
 TEMPLATE_DIR = Path("Templates") / "zotsync"
 NOTE_TEMPLATE = "note.md.j2"
@@ -32,6 +37,33 @@ def packaged_vault_template() -> Path:
     return Path(str(resources.files("zotsync") / "vault_template"))
 
 
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """A file loader whose vault files must resolve inside the vault (includes too)."""
+
+    def __init__(self, searchpath: list[str], vault: Path | None) -> None:
+        super().__init__(searchpath)
+        self.vault = vault
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        source, filename, uptodate = super().get_source(environment, template)
+        if self.vault is not None and filename and _in_vault_dir(self.vault, filename):
+            _confine_template(self.vault, Path(filename))
+        return source, filename, uptodate
+
+
+def _in_vault_dir(vault: Path, filename: str) -> bool:
+    """Whether ``filename`` was found in the vault's template folder (not the package's)."""
+    folder = vault / TEMPLATE_DIR
+    return Path(filename).parent == folder or folder in Path(filename).parents
+
+
+def _confine_template(vault: Path, path: Path) -> None:
+    try:
+        confine(vault, path, action="read the template")
+    except OutsideVault as exc:
+        raise TemplateError(exc.message, fix=exc.fix) from None
+
+
 class Templates:
     """A sandboxed Jinja2 environment over the vault's templates, then the packaged ones."""
 
@@ -41,8 +73,9 @@ class Templates:
             dirs.append(str(vault / TEMPLATE_DIR))
         dirs.append(str(packaged_template_dir()))
         self.dirs = dirs
+        self.vault = vault
         self.env = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(dirs),
+            loader=_ConfinedLoader(dirs, vault),
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -50,6 +83,11 @@ class Templates:
             undefined=jinja2.StrictUndefined,
         )
         self._cache: dict[str, jinja2.Template] = {}
+
+    def _confine(self, path: Path) -> None:
+        """A vault template is read only if it really lies inside the vault."""
+        if self.vault is not None and _in_vault_dir(self.vault, str(path)):
+            _confine_template(self.vault, path)
 
     def _where(self, name: str) -> str:
         for folder in self.dirs:
@@ -98,6 +136,7 @@ class Templates:
         for folder in self.dirs[:-1]:
             own = Path(folder) / name
             if own.exists():
+                self._confine(own)
                 return packaged.exists() and own.read_bytes() == packaged.read_bytes()
         return True
 
@@ -110,6 +149,7 @@ class Templates:
                 if path.name in seen:
                     continue
                 seen.add(path.name)
+                self._confine(path)
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
         return digest.hexdigest()

@@ -246,7 +246,7 @@ class BbtJsonSource:
             try:
                 export = json.loads(self.path.read_text(encoding="utf-8"))
                 break
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: too deep
                 if attempt + 1 == self._retries:  # BBT may be half-way through rewriting it
                     raise SourceUnavailable(
                         f"{self.path} is not a complete JSON export",

@@ -33,6 +33,7 @@ from pyzotero import zotero
 
 from zotsync.errors import SourceUnavailable
 from zotsync.sources.zotero_json import JsonObj
+from zotsync.vault.confine import check_write
 
 __all__ = [
     "BATCH",
@@ -240,6 +241,7 @@ class ObjectCache:
     """
 
     def __init__(self, path: Path) -> None:
+        check_write(path)  # .zotsync/cache/ must not lead out of the vault
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         with closing(self._connect()) as db, db:

@@ -8,18 +8,37 @@ without trusting timestamps alone.
 
 Schema changes are named migrations applied in order, each recorded in ``migrations``; an
 existing database is copied to ``.zotsync/backups/`` before the first migration touches it.
+
+A damaged database (not SQLite at all, truncated, corrupt pages, another program's database,
+or a folder in its place) is found when it is opened (:func:`state_db_problem`), moved aside
+as ``state.corrupt-<UTC time>.sqlite`` and replaced by an empty one. Nothing is lost by that:
+every note carries its ``zotero-key``, so the next pass adopts each note again (regions that
+match the rendering are recorded, edited ones become conflicts, as after a first sync).
+
+``readonly=True`` (``status``, ``--dry-run``) works on an in-memory copy: a missing or damaged
+file reads as empty and nothing is ever created or changed on disk.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
 import sqlite3
+import struct
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from zotsync.vault.confine import check_write
+from zotsync.vault.disk import stop_on_disk_error
+
+log = logging.getLogger(__name__)
+SQLITE_MAGIC = b"SQLite format 3\x00"
+OUR_TABLES = frozenset({"migrations", "meta", "items", "runs", "files"})
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -91,17 +110,117 @@ class ItemState:
         return (self.mtime_ns, self.size, self.ino)
 
 
-class StateDB:
-    """Thin typed access to the state tables; one connection per run."""
+def state_db_problem(path: Path) -> str | None:
+    """What is wrong with the state database at ``path``, or None when it is usable (or new).
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        existed = path.exists()
+    Cheap checks first (a folder, the SQLite header, the page count against the file size),
+    then SQLite's own ``quick_check`` and our table names, on a read-only connection.
+    """
+    if path.is_dir():
+        return "a folder stands where the state database belongs"
+    if not path.exists():
+        return None
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    if size == 0:
+        return None  # an empty file is a database SQLite has not written yet
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        return "it is not an SQLite database"
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    pages, counter, valid_for = (struct.unpack(">I", header[o : o + 4])[0] for o in (28, 24, 92))
+    if page_size < 512 or size % page_size or (counter == valid_for and pages * page_size > size):
+        return "it is truncated"
+    try:
+        conn = _connect_ro(path)
+        try:
+            names = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            check = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return f"SQLite cannot read it ({exc})"
+    if check is None or check[0] != "ok":
+        return f"SQLite reports it as corrupt ({check[0] if check else 'no answer'})"
+    if names and not names >= {"migrations", "items"}:
+        return "it is another program's database, not zotsync's"
+    return None
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    """Read without creating anything: with no ``-wal`` beside it the file holds all the data,
+    and ``immutable`` keeps SQLite from creating a ``-shm`` file (a read-only command must not)."""
+    wal = path.with_name(path.name + "-wal")
+    query = "?mode=ro" if wal.exists() else "?mode=ro&immutable=1"
+    return sqlite3.connect(path.as_uri() + query, uri=True)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged ``state.sqlite`` (and its -wal/-shm) to ``state.corrupt-<time>.sqlite``."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dest = path.with_name(f"{path.stem}.corrupt-{stamp}{path.suffix}")
+    n = 0
+    while os.path.lexists(dest):
+        n += 1
+        dest = path.with_name(f"{path.stem}.corrupt-{stamp}-{n}{path.suffix}")
+    os.replace(path, dest)
+    for extra in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + extra)
+        if os.path.lexists(side):  # a stale WAL would be replayed into the new database
+            os.replace(side, dest.with_name(dest.name + extra))
+    return dest
+
+
+class StateDB:
+    """Thin typed access to the state tables; one connection per run.
+
+    ``recovered`` is ``(what was wrong, where the damaged file went)`` when the database had to
+    be moved aside on open (``readonly``: where it would go, nothing is moved).
+    """
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
-        self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self._migrate(existed)
+        self.readonly = readonly
+        self.recovered: tuple[str, Path | None] | None = None
+        problem = state_db_problem(path)
+        if readonly:
+            self.conn = sqlite3.connect(":memory:", isolation_level=None)
+            if problem is None and path.is_file():
+                source = _connect_ro(path)
+                try:
+                    source.backup(self.conn)
+                finally:
+                    source.close()
+            self.recovered = (problem, None) if problem else None
+            self._migrate(False)
+            return
+        check_write(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if problem is not None:
+                aside = move_aside(path)
+                self.recovered = (problem, aside)
+                log.warning(
+                    "the state database %s was damaged (%s): moved it to %s and rebuilt it "
+                    "from the notes' zotero-key",
+                    path,
+                    problem,
+                    aside.name,
+                )
+            existed = path.exists()
+            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(existed)
+        except (OSError, sqlite3.OperationalError) as exc:
+            stop_on_disk_error(exc, path)
+            raise
 
     def _migrate(self, existed: bool) -> None:
         self.conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, at TEXT)")
@@ -110,6 +229,7 @@ class StateDB:
         if pending and existed and done:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             backup = self.path.parent / "backups" / f"state-{stamp}.sqlite"
+            check_write(backup)
             backup.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(self.path, backup)
         for name, sql in pending:

@@ -262,6 +262,7 @@ class NoteWriter:
             dest_rel = f".zotsync/trash/{stamp}/{current}"
             if not self.dry_run:
                 dest = self.vault / dest_rel
+                ensure_inside(self.vault, dest)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(path, dest)
                 self.writes += 1

@@ -46,6 +46,7 @@ from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
 from zotsync.sync.results import BATCH_SIZE, REFS_RETRY_SECONDS, SyncOptions, SyncResult
 from zotsync.sync.snapshot import config_fingerprint, files_fingerprint, filter_collections
 from zotsync.vault.atomic import BatchCreate, FileSig, cleanup_temp_files
+from zotsync.vault.disk import stop_on_disk_error
 from zotsync.vault.scan import scan_notes
 
 log = logging.getLogger(__name__)
@@ -378,6 +379,7 @@ class Engine:
         except TemplateError:
             raise  # the template is broken for every note: stop with its file and line (exit 2)
         except (ZotsyncError, OSError) as exc:
+            stop_on_disk_error(exc)  # a full or read-only disk stops the pass: one message
             result.failed += 1
             message = exc.message if isinstance(exc, ZotsyncError) else str(exc)
             result.errors.append(f"{action.path or action.key}: {message}")

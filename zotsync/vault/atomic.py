@@ -14,8 +14,10 @@ hard link where the file system allows it, which fails atomically if the name wa
 meantime. Whatever fails, the temp file is removed; leftovers of a killed run are removed by
 :func:`cleanup_temp_files`.
 
-:func:`ensure_inside` resolves symlinks so that no write can leave the vault through a
-linked folder or a crafted name.
+:func:`ensure_inside` (``vault/confine.py``, the one confinement check) resolves symlinks so
+that no write can leave the vault through a linked folder or a crafted name; every writer here
+also calls :func:`~zotsync.vault.confine.check_write` against the vault whose lock is held.
+A full, read-only or failing disk becomes one :class:`~zotsync.vault.disk.DiskError`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from zotsync.errors import EXIT_PARTIAL, NoteError, ZotsyncError
+from zotsync.errors import EXIT_PARTIAL, ZotsyncError
+from zotsync.vault.confine import check_write
+from zotsync.vault.confine import confine as ensure_inside
+from zotsync.vault.confine import is_inside as is_inside
+from zotsync.vault.disk import stop_on_disk_error
 
 TEMP_MARK = ".zotsync-tmp-"
 _TEMP_RE = re.compile(r"^\..+\.zotsync-tmp-[0-9a-f]{8}\Z")
@@ -98,6 +104,15 @@ def write_atomic(path: Path, data: bytes, *, expect: FileSig | None) -> FileSig:
     Returns the new file's signature. On any error the old file is untouched and no temp
     file remains. The new file keeps the old one's permission bits.
     """
+    check_write(path)
+    try:
+        return _write_atomic(path, data, expect)
+    except OSError as exc:
+        stop_on_disk_error(exc, path)
+        raise
+
+
+def _write_atomic(path: Path, data: bytes, expect: FileSig | None) -> FileSig:
     tmp = temp_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
@@ -161,18 +176,26 @@ class BatchCreate:
 
     def add(self, path: Path, data: bytes) -> None:
         """Stage ``data`` as the new file ``path`` (which must not exist at commit time)."""
+        check_write(path)
         tmp = temp_name(path)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        try:
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+            )
+        except OSError as exc:
+            stop_on_disk_error(exc, path)
+            raise
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
             if not hasattr(os, "sync"):
                 os.fsync(fd)
-        except BaseException:
+        except BaseException as exc:
             os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            stop_on_disk_error(exc, path)
             raise
         os.close(fd)
         self._pending.append((tmp, path))
@@ -186,7 +209,7 @@ class BatchCreate:
             os.sync()
         results: dict[Path, FileSig | BaseException] = {}
         folders: set[Path] = set()
-        for tmp, path in pending:
+        for n, (tmp, path) in enumerate(pending):
             try:
                 _create_only(tmp, path)
                 sig = file_sig(path)
@@ -196,6 +219,14 @@ class BatchCreate:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 results[path] = exc
+                if isinstance(exc, OSError):
+                    try:
+                        stop_on_disk_error(exc, path)
+                    except ZotsyncError:  # every later move fails the same way: stop here
+                        for rest, _ in pending[n + 1 :]:
+                            with contextlib.suppress(OSError):
+                                os.unlink(rest)
+                        raise
         for folder in folders:
             fsync_dir(folder)
         return results
@@ -206,28 +237,6 @@ class BatchCreate:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         self._pending = []
-
-
-def is_inside(vault: Path, path: Path) -> bool:
-    """Whether ``path`` (absolute, or relative to the vault) really lies inside the vault.
-
-    Symlinks are resolved on both sides, so a link pointing out of the vault is outside.
-    """
-    root = Path(os.path.realpath(vault))
-    target = path if path.is_absolute() else vault / path
-    real = Path(os.path.realpath(target))
-    return real == root or real.is_relative_to(root)
-
-
-def ensure_inside(vault: Path, path: Path) -> Path:
-    """The real path of ``path``; NoteError if it lies outside the vault."""
-    if not is_inside(vault, path):
-        raise NoteError(
-            f"refusing to touch {path}: it lies outside the vault {vault}",
-            fix="remove the symlink or change the note folder in zotsync.yaml",
-        )
-    target = path if path.is_absolute() else vault / path
-    return Path(os.path.realpath(target))
 
 
 def backup_stamp(now: datetime | None = None) -> str:
@@ -241,10 +250,19 @@ def backup_file(vault: Path, path: Path, *, stamp: str | None = None) -> Path:
     Never overwrites an earlier backup: a second copy within one stamp gets ``.1``, ``.2``….
     Returns the backup's path.
     """
-    real = ensure_inside(vault, path)
+    real = ensure_inside(vault, path, action="back up")
     root = Path(os.path.realpath(vault))
     rel = real.relative_to(root)
     dest = vault / BACKUP_DIR / (stamp or backup_stamp()) / rel
+    ensure_inside(vault, dest)
+    try:
+        return _copy_backup(real, dest)
+    except OSError as exc:
+        stop_on_disk_error(exc, dest)
+        raise
+
+
+def _copy_backup(real: Path, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     candidate, n = dest, 0
     while True:

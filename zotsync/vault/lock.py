@@ -22,7 +22,9 @@ from typing import Any
 
 import filelock
 
-from zotsync.errors import VaultLocked
+from zotsync.errors import VaultLocked, ZotsyncError
+from zotsync.vault import confine
+from zotsync.vault.disk import stop_on_disk_error
 
 LOCK_FILE = Path(".zotsync") / "lock"
 INFO_FILE = Path(".zotsync") / "lock.json"
@@ -78,6 +80,15 @@ def read_lock_info(vault: Path) -> dict[str, Any] | None:
     return info
 
 
+def _unusable(vault: Path, exc: OSError) -> ZotsyncError:
+    """The lock file cannot be created or opened (a folder in its place, no permission)."""
+    return ZotsyncError(
+        f"cannot use the vault lock {vault / LOCK_FILE}: {exc.strerror or exc}",
+        fix=f"make {vault / '.zotsync'} a writable folder (remove whatever stands at "
+        f"{vault / LOCK_FILE} when no zotsync runs), then run the command again",
+    )
+
+
 class VaultLock:
     """Context manager holding the vault's single-writer lock.
 
@@ -100,17 +111,29 @@ class VaultLock:
         """Take the lock or raise VaultLocked; then record who holds it."""
         if self._lock is not None:
             return
-        (self.vault / ".zotsync").mkdir(parents=True, exist_ok=True)
+        # the lock is the first thing a writing command creates: a `.zotsync` or a lock file
+        # linked out of the vault is refused before anything is written there
+        confine.confine(self.vault, self.vault / LOCK_FILE)
+        confine.confine(self.vault, self.vault / INFO_FILE)
         lock = filelock.FileLock(
             str(self.vault / LOCK_FILE), timeout=self.timeout, thread_local=False
         )
         try:
+            (self.vault / ".zotsync").mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except filelock.Timeout:
             raise self._locked_error() from None
+        except OSError as exc:
+            stop_on_disk_error(exc, self.vault / LOCK_FILE)
+            raise _unusable(self.vault, exc) from None
         self._lock = lock
+        confine.push(self.vault)
         try:
             self._write_info()
+        except OSError as exc:
+            self.release()
+            stop_on_disk_error(exc, self.vault / INFO_FILE)
+            raise _unusable(self.vault, exc) from None
         except BaseException:
             self.release()
             raise
@@ -141,6 +164,7 @@ class VaultLock:
         lock, self._lock = self._lock, None
         if lock is None:
             return
+        confine.pop(self.vault)
         info = _read_json(self.vault)
         if info is not None and info.get("pid") == os.getpid():
             with contextlib.suppress(OSError):
