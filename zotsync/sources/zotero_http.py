@@ -4,8 +4,9 @@ Why requests go through ``zot.client`` rather than pyzotero's methods: pyzotero 
 304, keeps per-request state on the instance (``zot.request``, ``zot.links``), which rules out
 4-way concurrency, and its 429 handling gives up without a ``Retry-After``. So pyzotero builds
 the client, endpoint and auth headers (``zot.default_headers()``), and :class:`ApiClient`
-adds conditional requests, ``Backoff``/``Retry-After``/503 handling with exponential backoff
-from 1 s, ``Link`` pagination and the concurrency limit. The API key lives only in the
+sends them through zotsync's own httpx client (:mod:`zotsync.http`: the one retry policy for
+``Backoff``/``Retry-After``/429/503 with exponential backoff from 1 s), adding conditional
+requests, ``Link`` pagination and the concurrency limit. The API key lives only in the
 ``Authorization`` header: never in URLs, the cache, logs or exception messages.
 
 :class:`ObjectCache` keeps the objects' JSON per library partition in SQLite, and
@@ -18,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx2
+import httpx
 from pyzotero import zotero
 
 from zotsync.errors import SourceUnavailable
+from zotsync.http import Pacer, RetryPolicy, make_client, send
 from zotsync.sources.zotero_json import JsonObj
 
 __all__ = [
@@ -49,12 +50,14 @@ __all__ = [
 BATCH = 50
 MAX_CONCURRENCY = 4
 MAX_RETRIES = 5
+#: the Zotero API's rate limits: 429/503, ``Retry-After`` or 1, 2, 4 … s
+ZOTERO_RETRY = RetryPolicy(statuses=frozenset({429, 503}), max_retries=MAX_RETRIES)
 
 
 @dataclass
 class ApiResponse:
     status: int
-    headers: httpx2.Headers
+    headers: httpx.Headers
     body: Any = None
 
     @property
@@ -83,32 +86,18 @@ class ApiClient:
         self.zot.endpoint = base_url.rstrip("/")
         self.local = local
         self.extra_headers: dict[str, str] = {}
-        self._sleep = sleep
+        self._http = make_client(loopback=local)
+        self._pacer = Pacer(sleep=sleep)
         self._max_workers = max_workers
-        self._lock = threading.Lock()
-        self._not_before = 0.0
 
     @property
     def base_url(self) -> str:
         return str(self.zot.endpoint)
 
     def close(self) -> None:
-        if self.zot.client is not None:
+        self._http.close()
+        if self.zot.client is not None:  # pyzotero's own, used for ``authorize_local`` only
             self.zot.client.close()
-
-    def _pause_until(self, seconds: float) -> None:
-        with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
-
-    def _wait_for_backoff(self) -> None:
-        with self._lock:
-            target = self._not_before
-        remaining = target - time.monotonic()
-        if remaining > 0:
-            self._sleep(remaining)
-            with self._lock:  # served: later requests need not wait for it again
-                if self._not_before == target:
-                    self._not_before = 0.0
 
     def request(
         self,
@@ -123,32 +112,20 @@ class ApiClient:
         """One request with 429/503 retries; other failures → :class:`SourceUnavailable`."""
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         sent = {**self.zot.default_headers(), **self.extra_headers, **(headers or {})}
-        assert self.zot.client is not None
-        for attempt in range(MAX_RETRIES + 1):
-            self._wait_for_backoff()
-            try:
-                resp = self.zot.client.request(
-                    method, url, params=params, headers=sent, json=json_body
-                )
-            except httpx2.TransportError as exc:
-                raise self._unreachable(exc) from None
-            backoff = _seconds(resp.headers.get("Backoff"))
-            if backoff:
-                self._pause_until(backoff)
-            if resp.status_code in (429, 503) and attempt < MAX_RETRIES:
-                delay = _seconds(resp.headers.get("Retry-After")) or float(2**attempt)
-                self._pause_until(delay)
-                continue
-            if resp.status_code in set(ok):
-                body = None
-                if resp.status_code == 200 and resp.content:
-                    is_json = "json" in resp.headers.get("Content-Type", "json")
-                    body = resp.json() if is_json else resp.text
-                return ApiResponse(resp.status_code, resp.headers, body)
-            raise self.http_error(resp.status_code, resp.text, path)
-        raise SourceUnavailable(  # pragma: no cover - the loop always returns or raises
-            "the Zotero API kept refusing requests (rate limited)", fix="try again later"
-        )
+        try:
+            resp = send(
+                self._http, method, url, policy=ZOTERO_RETRY, pacer=self._pacer,
+                params=params, headers=sent, json=json_body,
+            )  # fmt: skip
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
+        if resp.status_code in set(ok):
+            body = None
+            if resp.status_code == 200 and resp.content:
+                is_json = "json" in resp.headers.get("Content-Type", "json")
+                body = resp.json() if is_json else resp.text
+            return ApiResponse(resp.status_code, resp.headers, body)
+        raise self.http_error(resp.status_code, resp.text, path)
 
     def get(self, path: str, params: dict[str, str] | None = None, **kw: Any) -> ApiResponse:
         return self.request("GET", path, params, **kw)
@@ -216,13 +193,6 @@ class ApiClient:
             f"the Zotero API answered {status} for {where}: {text[:200]}",
             fix="try again later; if it persists, run `zotsync doctor`",
         )
-
-
-def _seconds(raw: str | None) -> float:
-    try:
-        return max(0.0, float(raw)) if raw else 0.0
-    except ValueError:
-        return 0.0
 
 
 def _next_link(header: str) -> str | None:
