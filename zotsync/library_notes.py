@@ -22,9 +22,9 @@ from typing import Any
 
 from zotsync.config import Config
 from zotsync.errors import ConfigError, NoteError
+from zotsync.library.status import frontmatter_meta
 from zotsync.model import Library
 from zotsync.plan.papers import PaperInfo
-from zotsync.plan.status import frontmatter_meta
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
 from zotsync.vault.atomic import file_sig, write_atomic

@@ -24,6 +24,7 @@ from typing import Any
 from zotsync.config import Config
 from zotsync.errors import ConfigError, NoteError, ZotsyncError
 from zotsync.indexing import index, write_indexes
+from zotsync.library.status import normalize_status
 from zotsync.library_notes import (
     INDEX_REGION,
     PLAN_REGION,
@@ -46,7 +47,6 @@ from zotsync.plan.note import (
 from zotsync.plan.papers import PaperInfo, cited_by_counts
 from zotsync.plan.select import Pick, PlanChoice, select_plan
 from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
-from zotsync.plan.status import normalize_status
 from zotsync.plan.weeks import default_week, normalize_week, week_has_started
 from zotsync.state.db import StateDB
 from zotsync.vault.atomic import WriteConflict, file_sig, write_atomic

@@ -29,8 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from zotsync.library.status import is_status_tag
 from zotsync.plan.papers import CitationGraph, PaperInfo, chrono_key
-from zotsync.plan.status import is_status_tag
 
 INDEX_BEGIN = "%% zotsync:begin index %%"
 INDEX_END = "%% zotsync:end index %%"
