@@ -52,9 +52,10 @@ from zotsync.errors import ZotsyncError
 from zotsync.plan.weeks import default_week
 from zotsync.sync.engine import REFS_RETRY_SECONDS, SyncOptions
 from zotsync.vault.lock import VaultLock
+from zotsync.vault.scan import SKIP_DIRS
 
 log = logging.getLogger(__name__)
-IGNORED_PARTS = {".zotsync", ".obsidian", ".git", ".trash"}
+IGNORED_PARTS = SKIP_DIRS
 MAX_BACKOFF = 300.0
 MAX_DEFER = 10.0  # a burst that never goes quiet still gets a sync this often
 FALLBACK_POLL = 2.0  # seconds between passes while a file source cannot be watched
