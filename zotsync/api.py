@@ -120,7 +120,9 @@ def make_source(config: Config, vault: Path) -> Source:
                 "no Zotero database found (looked in ~/Zotero and the Zotero profile's data dir)",
                 fix="pass --zotero-db /path/to/zotero.sqlite, or choose another --source",
             )
-        return SqliteSource(db, library=_library_ref(config.library))
+        return SqliteSource(
+            db, library=_library_ref(config.library), collections=config.collections
+        )
     if kind == "bbt-json":
         from zotsync.sources.bbt_json import BbtJsonSource
 
@@ -131,7 +133,12 @@ def make_source(config: Config, vault: Path) -> Source:
         from zotsync.sources.credentials import api_key
         from zotsync.sources.web import WebSource
 
-        return WebSource(config.library, api_key=api_key(), cache_dir=cache / "web")
+        return WebSource(
+            config.library,
+            api_key=api_key(),
+            cache_dir=cache / "web",
+            collections=config.collections,
+        )
     if kind == "local":
         from zotsync.sources.local import LocalSource
 

@@ -30,6 +30,7 @@ from zotsync.errors import ConfigError, SourceUnavailable
 from zotsync.model import Library, LibraryRef
 from zotsync.sources.credentials import api_key as find_api_key
 from zotsync.sources.credentials import fingerprint
+from zotsync.sources.selection import restrict_to_collections
 from zotsync.sources.zotero_http import (
     BATCH,
     MAX_CONCURRENCY,
@@ -41,7 +42,7 @@ from zotsync.sources.zotero_http import (
     VersionMoved,
     envelope_data,
 )
-from zotsync.sources.zotero_json import library_from_objects, restrict_to_collections
+from zotsync.sources.zotero_json import library_from_objects
 
 __all__ = [
     "BATCH",
@@ -206,10 +207,4 @@ class WebSource:
             version=int(raw) if raw else None,
             name=group_name or ("My Library" if ref.type == "user" else f"Group {ref.id}"),
         )
-        if not self.collections:
-            return library
-        try:
-            return restrict_to_collections(library, self.collections)
-        except KeyError as exc:
-            known = ", ".join(sorted(c.name for c in library.collections.values()))
-            raise ConfigError([f"no collection named {exc.args[0]!r} (have: {known})"]) from None
+        return restrict_to_collections(library, self.collections)
