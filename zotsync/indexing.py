@@ -33,6 +33,7 @@ from zotsync.plan.index import (
 )
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
+from zotsync.state.papers import index_note_paths, replace_index_note_paths
 from zotsync.sync.context import Placement
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def write_indexes(
                 written += 1
         except (NoteError, OSError) as exc:
             failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
-    previous = {r[0] for r in state.conn.execute("SELECT path FROM files WHERE kind = 'index'")}
+    previous = index_note_paths(state)
     for rel in sorted(previous - current):
         try:
             if _retire_index_note(vault, rel, colls_folder):
@@ -85,11 +86,7 @@ def write_indexes(
         except (NoteError, OSError) as exc:
             current.add(rel)  # try again next time
             failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
-    with state.transaction():
-        state.conn.execute("DELETE FROM files WHERE kind = 'index'")
-        state.conn.executemany(
-            "INSERT OR REPLACE INTO files (path, kind) VALUES (?, 'index')", [(p,) for p in current]
-        )
+    replace_index_note_paths(state, current)
     if failed:
         for line in failed:
             log.warning("index note not updated: %s", line)

@@ -49,6 +49,7 @@ from zotsync.plan.select import Pick, PlanChoice, select_plan
 from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
 from zotsync.plan.weeks import default_week, normalize_week, week_has_started
 from zotsync.state.db import StateDB
+from zotsync.state.papers import reference_link_count
 from zotsync.vault.atomic import WriteConflict, file_sig, write_atomic
 from zotsync.vault.frontmatter import read_frontmatter
 from zotsync.vault.regions import parse_note, splice_regions
@@ -398,7 +399,7 @@ def build_demo(vault_dir: Path) -> dict[str, Any]:
     result = plan(vault_dir)
     state = api.open_state(vault_dir.resolve())
     try:
-        links = sum(len(json.loads(r[0])) for r in state.conn.execute("SELECT refs FROM papers"))
+        links = reference_link_count(state)
     finally:
         state.close()
     counts = report.result.counts()

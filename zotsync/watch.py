@@ -50,6 +50,7 @@ from zotsync import api
 from zotsync.config import CONFIG_NAME, WEEKDAYS, Config
 from zotsync.errors import ZotsyncError
 from zotsync.plan.weeks import default_week
+from zotsync.state.papers import sig_at_path
 from zotsync.sync.engine import REFS_RETRY_SECONDS, SyncOptions
 from zotsync.vault.lock import VaultLock
 from zotsync.vault.scan import SKIP_DIRS
@@ -123,12 +124,9 @@ def is_own_write(rel: str, sig: tuple[int, int, int] | None, state: Any, config:
     ``sig`` is the file's ``(mtime_ns, size, inode)`` now (None: gone). A paper note is
     zotsync's own write when its sig is the one recorded after the last sync.
     """
-    row = state.conn.execute(
-        "SELECT mtime_ns, size, ino FROM items WHERE path = ? AND library = ?",
-        (rel, config.library),
-    ).fetchone()
+    row = sig_at_path(state, config.library, rel)
     if row is not None:
-        return sig is not None and tuple(row) == sig
+        return sig is not None and row == sig
     if sig is None:
         return True  # a temp file or a rename's old name: nothing to sync
     parts = PurePosixPath(rel).parts
