@@ -8,7 +8,6 @@ moved to ``.zotsync/trash/index/``. The lists themselves come from :mod:`zotsync
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -34,7 +33,6 @@ from zotsync.plan.index import (
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
 from zotsync.state.papers import index_note_paths, replace_index_note_paths
-from zotsync.sync.context import Placement
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +44,6 @@ def write_indexes(
     state: StateDB,
     library: Library | None = None,
     graph: RefGraph | None = None,
-    placements: Mapping[str, Placement] | None = None,
 ) -> int:
     """Write tag, collection and master index notes; return how many files were written.
 

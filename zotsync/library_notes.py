@@ -39,9 +39,6 @@ from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
 from zotsync.vault.regions import parse_note, region_block, splice_regions
 
 log = logging.getLogger(__name__)
-
-
-log = logging.getLogger(__name__)
 PLAN_REGION = "plan"
 INDEX_REGION = "index"
 

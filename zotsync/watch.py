@@ -231,10 +231,6 @@ class Daemon:
                 self._source_dirty = True  # too many to check one by one: just sync
             self._touch()
 
-    def poke(self, why: str = "") -> None:
-        """Ask for a pass regardless of what changed."""
-        self.poke_source()
-
     def _touch(self) -> None:
         now = time.monotonic()
         if self._first_event is None:

@@ -36,8 +36,8 @@ from zotsync.sources.web import (
     ApiClient,
     ApiResponse,
     ObjectCache,
+    SyncPass,
     VersionMoved,
-    _Pass,
     envelope_data,
     parse_library,
 )
@@ -130,7 +130,7 @@ class LocalSource:
         client.extra_headers["Zotero-Server-ID"] = server_id
         if first.status == 304:
             return part
-        run = _Pass(first.version or 0)
+        run = SyncPass(first.version or 0)
         listed: dict[str, int] = first.body or {}
         colls = client.get(f"{self.prefix}/collections", {"format": "versions"})
         run.check(colls)

@@ -67,8 +67,6 @@ MAX_RESTARTS = 4
 #: source cannot know: none — the web API carries everything the model holds (``data_dir``,
 #: which only the desktop has, is not part of the comparison)
 UNKNOWN_TO_SOURCE: frozenset[str] = frozenset()
-#: the pass collector's old name, still imported by :mod:`zotsync.sources.local`
-_Pass = SyncPass
 
 
 def parse_library(spec: str) -> tuple[str, int | None]:
