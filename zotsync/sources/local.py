@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from zotsync.errors import SourceUnavailable
 from zotsync.model import Library, LibraryRef
 from zotsync.sources.web import (
     MAX_RESTARTS,
@@ -37,10 +36,10 @@ from zotsync.sources.web import (
     ApiResponse,
     ObjectCache,
     SyncPass,
-    VersionMoved,
     envelope_data,
     parse_library,
 )
+from zotsync.sources.zotero_http import until_stable
 from zotsync.sources.zotero_json import JsonObj, data_of, library_from_objects
 
 DEFAULT_LOCAL_URL = "http://127.0.0.1:23119/api"
@@ -86,16 +85,7 @@ class LocalSource:
     def read(self) -> Library:
         client = self.client()
         try:
-            for _ in range(MAX_RESTARTS):
-                try:
-                    part = self._sync(client)
-                    break
-                except VersionMoved:
-                    continue
-            else:
-                raise SourceUnavailable(
-                    "the library kept changing during the sync", fix="run zotsync sync again"
-                )
+            part = until_stable(lambda: self._sync(client), MAX_RESTARTS)
         finally:
             client.close()
         return self._build(part)

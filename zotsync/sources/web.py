@@ -41,6 +41,7 @@ from zotsync.sources.zotero_http import (
     SyncPass,
     VersionMoved,
     envelope_data,
+    until_stable,
 )
 from zotsync.sources.zotero_json import library_from_objects
 
@@ -134,16 +135,7 @@ class WebSource:
         try:
             lib_id = self._id if self._id is not None else self._resolve_user(client)
             prefix = f"{self._kind}/{lib_id}"
-            for _ in range(MAX_RESTARTS):
-                try:
-                    self._sync(client, prefix)
-                    break
-                except VersionMoved:
-                    continue
-            else:
-                raise SourceUnavailable(
-                    "the library kept changing during the sync", fix="run zotsync sync again"
-                )
+            until_stable(lambda: self._sync(client, prefix), MAX_RESTARTS)
         finally:
             client.close()
         ref = LibraryRef("user" if self._kind == "users" else "group", lib_id)

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,8 +45,10 @@ __all__ = [
     "SyncPass",
     "VersionMoved",
     "envelope_data",
+    "until_stable",
 ]
 
+T = TypeVar("T")
 BATCH = 50
 MAX_CONCURRENCY = 4
 MAX_RETRIES = 5
@@ -68,6 +70,18 @@ class ApiResponse:
 
 class VersionMoved(Exception):
     """The library version changed during a sync pass; the pass must restart."""
+
+
+def until_stable(sync_pass: Callable[[], T], attempts: int) -> T:
+    """Run ``sync_pass`` again while the library version moves under it, ``attempts`` times."""
+    for _ in range(attempts):
+        try:
+            return sync_pass()
+        except VersionMoved:
+            continue
+    raise SourceUnavailable(
+        "the library kept changing during the sync", fix="run zotsync sync again"
+    )
 
 
 class ApiClient:
