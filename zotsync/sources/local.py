@@ -125,15 +125,9 @@ class LocalSource:
         colls = client.get(f"{self.prefix}/collections", {"format": "versions"})
         run.check(colls)
         listed_c: dict[str, int] = colls.body or {}
-        have = self.cache.versions(part, "item")
-        have_c = self.cache.versions(part, "collection")
-        changed = sorted(k for k, v in listed.items() if have.get(k) != v)
-        changed_c = sorted(k for k, v in listed_c.items() if have_c.get(k) != v)
-        responses = client.get_batches(f"{self.prefix}/items", changed, "itemKey",
-                                       {"includeTrashed": "1"})  # fmt: skip
-        run.take("item", responses)
-        run.take("collection", client.get_batches(f"{self.prefix}/collections", changed_c,
-                                                  "collectionKey", {}))  # fmt: skip
+        have, have_c, responses = run.fetch_changed(
+            client, self.cache, part, self.prefix, (listed, listed_c)
+        )
         run.deletes += [("item", k) for k in have if k not in listed]
         run.deletes += [("collection", k) for k in have_c if k not in listed_c]
         meta = {"version": str(run.version), **self._library_meta(responses)}

@@ -165,14 +165,9 @@ class WebSource:
                                                       if k != "includeTrashed"})  # fmt: skip
         run.check(colls)
         coll_versions: dict[str, int] = colls.body or {}
-        have_items = self.cache.versions(prefix, "item")
-        have_colls = self.cache.versions(prefix, "collection")
-        changed = sorted(k for k, v in item_versions.items() if have_items.get(k) != v)
-        changed_c = sorted(k for k, v in coll_versions.items() if have_colls.get(k) != v)
-        run.take("item", client.get_batches(f"{prefix}/items", changed, "itemKey",
-                                            {"includeTrashed": "1"}))  # fmt: skip
-        run.take("collection", client.get_batches(f"{prefix}/collections", changed_c,
-                                                  "collectionKey", {}))  # fmt: skip
+        have_items, have_colls, _ = run.fetch_changed(
+            client, self.cache, prefix, prefix, (item_versions, coll_versions)
+        )
         if since is not None:
             gone = client.get(f"{prefix}/deleted", {"since": str(since)})
             run.check(gone)

@@ -313,3 +313,27 @@ class SyncPass:
                 if isinstance(obj, dict) and isinstance(obj.get("library"), dict):
                     self.name = self.name or obj["library"].get("name")
             self.upserts.extend((kind, d) for d in envelope_data(response.body or []))
+
+    def fetch_changed(
+        self,
+        client: ApiClient,
+        cache: ObjectCache,
+        part: str,
+        prefix: str,
+        listed: tuple[dict[str, int], dict[str, int]],
+    ) -> tuple[dict[str, int], dict[str, int], list[ApiResponse]]:
+        """Fetch the listed items and collections whose version the cache does not hold.
+
+        ``listed`` is (item key → version, collection key → version) as the server listed
+        them; returns the cache's versions of both kinds and the item responses.
+        """
+        have = cache.versions(part, "item")
+        have_c = cache.versions(part, "collection")
+        changed = sorted(k for k, v in listed[0].items() if have.get(k) != v)
+        changed_c = sorted(k for k, v in listed[1].items() if have_c.get(k) != v)
+        responses = client.get_batches(f"{prefix}/items", changed, "itemKey",
+                                       {"includeTrashed": "1"})  # fmt: skip
+        self.take("item", responses)
+        self.take("collection", client.get_batches(f"{prefix}/collections", changed_c,
+                                                   "collectionKey", {}))  # fmt: skip
+        return have, have_c, responses
