@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +20,10 @@ from zotsync.discover.rank import library_docs
 from zotsync.errors import EXIT_USAGE
 from zotsync.library.status import STATUS_TAGS, is_status_tag
 from zotsync.model import Tag
+from zotsync.sources.local import LocalSource
 from zotsync.sources.selection import restrict_to_collections
+from zotsync.sources.web import WebSource
+from zotsync.testing.fake_zotero_api import FakeZoteroApi
 from zotsync.testing.sample_library import sample_library
 from zotsync.vault.names import safe_segment
 
@@ -111,3 +115,16 @@ def test_status_tags_are_never_topics_in_discover() -> None:
     assert "nlp" in doc.topics
     assert not [t for t in doc.topics if is_status_tag(t)]
     assert all(is_status_tag(t) for t in STATUS_TAGS)
+
+
+@pytest.mark.parametrize("mode", ["local", "web"])
+def test_api_sources_apply_the_filter_themselves(mode: str, tmp_path: Path) -> None:
+    with FakeZoteroApi(sample_library(), mode=mode) as api:
+        if mode == "local":
+            source: LocalSource | WebSource = LocalSource(
+                tmp_path, base_url=api.url, collections=["deep learning/nlp"]
+            )
+        else:
+            source = WebSource(api_key=api.api_key, cache_dir=tmp_path, base_url=api.url,
+                               collections=["deep learning/nlp"])  # fmt: skip
+        assert {i.key for i in source.read().items} == {"ATTN2345", "BERT6789"}

@@ -142,7 +142,7 @@ def make_source(config: Config, vault: Path) -> Source:
     if kind == "local":
         from zotsync.sources.local import LocalSource
 
-        return LocalSource(cache / "local", library=config.library)
+        return LocalSource(cache / "local", library=config.library, collections=config.collections)
     raise ConfigError([f"source: unknown source {kind!r}"])
 
 

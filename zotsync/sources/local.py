@@ -26,10 +26,11 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from zotsync.model import Library, LibraryRef
+from zotsync.sources.selection import restrict_to_collections
 from zotsync.sources.web import (
     MAX_RESTARTS,
     ApiClient,
@@ -67,8 +68,10 @@ class LocalSource:
         library: str = "user",
         *,
         sleep: Callable[[float], None] = time.sleep,
+        collections: Iterable[str] = (),
     ) -> None:
         self.library = library
+        self.collections = list(collections)
         kind, lib_id = parse_library(library)
         self.prefix = f"{kind}/{lib_id if lib_id is not None else 0}"
         self.base_url = base_url or os.environ.get("ZOTSYNC_ZOTERO_LOCAL_URL") or DEFAULT_LOCAL_URL
@@ -173,10 +176,11 @@ class LocalSource:
             d.pop("_hash", None)
         version = self.cache.meta(part, "version")
         name = self.cache.meta(part, "name") if ref.type == "group" else None
-        return library_from_objects(
+        library = library_from_objects(
             items,
             self.cache.objects(part, "collection"),
             ref=ref,
             version=int(version) if version else None,
             name=name or ("My Library" if ref.type == "user" else f"Group {ref.id}"),
         )
+        return restrict_to_collections(library, self.collections)
