@@ -130,6 +130,7 @@ def safe_filename(title: str, *, max_len: int = 120, max_bytes: int = MAX_STEM_B
     return _clean(title, max_len, max_bytes, _FILE)
 
 
+@functools.lru_cache(maxsize=16384)
 def safe_segment(name: str) -> str:
     """One part of an index note's path: unsafe characters as ``-``, never empty or ``..``."""
     return _clean(name, 120, MAX_STEM_BYTES, _SEGMENT)
