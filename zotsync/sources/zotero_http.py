@@ -1,10 +1,10 @@
 """HTTP and cache plumbing shared by the ``web`` and ``local`` sources (Zotero API v3).
 
-Why requests go through ``zot.client`` rather than pyzotero's methods: pyzotero raises on a
-304, keeps per-request state on the instance (``zot.request``, ``zot.links``), which rules out
-4-way concurrency, and its 429 handling gives up without a ``Retry-After``. So pyzotero builds
-the client, endpoint and auth headers (``zot.default_headers()``), and :class:`ApiClient`
-sends them through zotsync's own httpx client (:mod:`zotsync.http`: the one retry policy for
+Why requests do not go through pyzotero's methods: pyzotero raises on a 304, keeps
+per-request state on the instance (``zot.request``, ``zot.links``), which rules out 4-way
+concurrency, and its 429 handling gives up without a ``Retry-After``. So :class:`ApiClient`
+sends the API's headers (``Zotero-API-Version: 3``, ``Authorization: Bearer``) through
+zotsync's own httpx client (:mod:`zotsync.http`: the one retry policy for
 ``Backoff``/``Retry-After``/429/503 with exponential backoff from 1 s), adding conditional
 requests, ``Link`` pagination and the concurrency limit. The API key lives only in the
 ``Authorization`` header: never in URLs, the cache, logs or exception messages.
@@ -16,6 +16,7 @@ reported the same library version (else :class:`VersionMoved`, and the pass rest
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -96,22 +97,29 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         max_workers: int = MAX_CONCURRENCY,
     ) -> None:
-        self.zot = zotero.Zotero(0, "user", api_key=api_key, local=local)
-        self.zot.endpoint = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/")
         self.local = local
+        self._api_key = api_key
+        headers = {"Zotero-API-Version": "3"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
         self.extra_headers: dict[str, str] = {}
-        self._http = make_client(loopback=local)
+        self._http = make_client(headers=headers, loopback=local)
         self._pacer = Pacer(sleep=sleep)
         self._max_workers = max_workers
 
-    @property
-    def base_url(self) -> str:
-        return str(self.zot.endpoint)
+    @functools.cached_property
+    def zot(self) -> zotero.Zotero:
+        """pyzotero, for the local API's write authorisation only (it opens its own client)."""
+        zot = zotero.Zotero(0, "user", api_key=self._api_key, local=self.local)
+        zot.endpoint = self.base_url
+        return zot
 
     def close(self) -> None:
         self._http.close()
-        if self.zot.client is not None:  # pyzotero's own, used for ``authorize_local`` only
-            self.zot.client.close()
+        zot = self.__dict__.get("zot")  # only when it was made
+        if zot is not None and zot.client is not None:
+            zot.client.close()
 
     def request(
         self,
@@ -125,7 +133,7 @@ class ApiClient:
     ) -> ApiResponse:
         """One request with 429/503 retries; other failures → :class:`SourceUnavailable`."""
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
-        sent = {**self.zot.default_headers(), **self.extra_headers, **(headers or {})}
+        sent = {**self.extra_headers, **(headers or {})}
         try:
             resp = send(
                 self._http, method, url, policy=ZOTERO_RETRY, pacer=self._pacer,
