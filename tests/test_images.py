@@ -83,8 +83,8 @@ def test_unchanged_image_copies_nothing(
     def blow_up(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("nothing may be written for an unchanged image")
 
-    monkeypatch.setattr(images.os, "replace", blow_up)
-    monkeypatch.setattr(images.tempfile, "mkstemp", blow_up)
+    monkeypatch.setattr(os, "replace", blow_up)
+    monkeypatch.setattr(images, "write_atomic", blow_up)
     second = copy_annotation_images(item(), data_dir=zotero, vault=vault, folder="Attachments")
     assert second == first
     assert snapshot(vault) == before

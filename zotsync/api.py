@@ -241,7 +241,9 @@ def make_source(config: Config, vault: Path) -> Source:
                 "no Zotero database found (looked in ~/Zotero and the Zotero profile's data dir)",
                 fix="pass --zotero-db /path/to/zotero.sqlite, or choose another --source",
             )
-        return SqliteSource(db, library=_library_ref(config.library))
+        return SqliteSource(
+            db, library=_library_ref(config.library), collections=config.collections
+        )
     if kind == "bbt-json":
         from zotsync.sources.bbt_json import BbtJsonSource
 
@@ -270,11 +272,16 @@ def make_source(config: Config, vault: Path) -> Source:
         from zotsync.sources.credentials import api_key
         from zotsync.sources.web import WebSource
 
-        return WebSource(config.library, api_key=api_key(), cache_dir=cache / "web")
+        return WebSource(
+            config.library,
+            api_key=api_key(),
+            cache_dir=cache / "web",
+            collections=config.collections,
+        )
     if kind == "local":
         from zotsync.sources.local import LocalSource
 
-        return LocalSource(cache / "local", library=config.library)
+        return LocalSource(cache / "local", library=config.library, collections=config.collections)
     raise ConfigError([f"source: unknown source {kind!r}"])
 
 

@@ -11,7 +11,9 @@ arXiv's terms ask for one request every 3 seconds on one connection; the package
 builds *one* client per run and passes it around. Retries: 5xx and connection errors are
 retried (``num_retries``) by the package; a 4xx is the caller's fault (arXiv answers 400 to a
 malformed id) and is raised at once as :class:`zotsync.errors.RemoteError` instead of being
-retried three times.
+retried three times. The package does its HTTP with ``requests``; zotsync does none of its own
+here and catches the package's network errors as :class:`OSError` (their base class), so it
+imports no second HTTP stack (a read timeout is retried like a lost connection).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import arxiv
-import requests
 
 from zotsync.errors import RemoteError
 
@@ -119,7 +120,7 @@ class _Client(arxiv.Client):
                 if 400 <= err.status < 500 and err.status != 429:
                     raise
                 last = err
-            except (arxiv.UnexpectedEmptyPageError, requests.exceptions.ConnectionError) as err:
+            except (arxiv.UnexpectedEmptyPageError, OSError) as err:
                 last = err
         assert last is not None
         raise last
@@ -165,7 +166,7 @@ class ArxivClient:
                 if err.status < 500
                 else "arXiv is unavailable; try again later",
             ) from err
-        except (arxiv.ArxivError, requests.exceptions.RequestException) as err:
+        except (arxiv.ArxivError, OSError) as err:
             raise RemoteError(
                 f"arXiv query failed: {err}",
                 fix=f"check the network or ZOTSYNC_ARXIV_URL ({self.base_url})",

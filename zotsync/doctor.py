@@ -16,6 +16,7 @@ import httpx
 from zotsync import api
 from zotsync.config import CONFIG_NAME, Config, load_config
 from zotsync.errors import ZotsyncError
+from zotsync.http import make_client
 from zotsync.sources.probe import Check, probe_source
 
 
@@ -152,12 +153,10 @@ def _s2_check() -> Check:
     base = os.environ.get("ZOTSYNC_S2_URL", "https://api.semanticscholar.org/graph/v1")
     try:
         key = os.environ.get("S2_API_KEY", "")
-        response = httpx.get(
-            f"{base.rstrip('/')}/paper/ARXIV:1706.03762",
-            params={"fields": "title"},
-            headers={"x-api-key": key} if key else {},
-            timeout=5,
-        )
+        with make_client(headers={"x-api-key": key} if key else {}, timeout=5) as http:
+            response = http.get(
+                f"{base.rstrip('/')}/paper/ARXIV:1706.03762", params={"fields": "title"}
+            )
     except httpx.HTTPError as exc:
         return Check(
             "semantic scholar",

@@ -24,19 +24,10 @@ from typing import Protocol
 from zotsync.add.ids import arxiv_id_from_fields
 from zotsync.arxiv_api import ArxivPaper
 from zotsync.model import Item
+from zotsync.state.db import ensure_cache_table
 
 MISSING_TTL = timedelta(days=30)
 ENRICHED_FIELDS = ("abstractNote", "date")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS arxiv_metadata (
-    arxiv_id TEXT PRIMARY KEY,
-    fetched_at TEXT NOT NULL,
-    found INTEGER NOT NULL,
-    abstract TEXT NOT NULL DEFAULT '',
-    date TEXT NOT NULL DEFAULT ''
-)
-"""
 
 
 class PaperFetcher(Protocol):
@@ -56,7 +47,7 @@ def _open(cache: str | Path | sqlite3.Connection) -> tuple[sqlite3.Connection, b
     else:
         Path(cache).parent.mkdir(parents=True, exist_ok=True)
         conn, owned = sqlite3.connect(str(cache)), True
-    conn.execute(_SCHEMA)
+    ensure_cache_table(conn, "arxiv_metadata")
     return conn, owned
 
 

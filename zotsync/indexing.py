@@ -8,7 +8,6 @@ moved to ``.zotsync/trash/index/``. The lists themselves come from :mod:`zotsync
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +34,7 @@ from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
 from zotsync.sync.context import Placement
 from zotsync.vault.confine import check_write
+from zotsync.state.papers import index_note_paths, replace_index_note_paths
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ def write_indexes(
     state: StateDB,
     library: Library | None = None,
     graph: RefGraph | None = None,
-    placements: Mapping[str, Placement] | None = None,
 ) -> int:
     """Write tag, collection and master index notes; return how many files were written.
 
@@ -78,7 +77,7 @@ def write_indexes(
                 written += 1
         except (NoteError, OSError) as exc:
             failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
-    previous = {r[0] for r in state.conn.execute("SELECT path FROM files WHERE kind = 'index'")}
+    previous = index_note_paths(state)
     for rel in sorted(previous - current):
         try:
             if _retire_index_note(vault, rel, colls_folder):
@@ -86,11 +85,7 @@ def write_indexes(
         except (NoteError, OSError) as exc:
             current.add(rel)  # try again next time
             failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
-    with state.transaction():
-        state.conn.execute("DELETE FROM files WHERE kind = 'index'")
-        state.conn.executemany(
-            "INSERT OR REPLACE INTO files (path, kind) VALUES (?, 'index')", [(p,) for p in current]
-        )
+    replace_index_note_paths(state, current)
     if failed:
         for line in failed:
             log.warning("index note not updated: %s", line)

@@ -22,18 +22,22 @@ from typing import Any
 
 from zotsync.config import Config
 from zotsync.errors import ConfigError, NoteError
+from zotsync.library.status import frontmatter_meta
 from zotsync.model import Library
 from zotsync.plan.papers import PaperInfo
-from zotsync.plan.status import frontmatter_meta
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
+from zotsync.state.papers import live_notes as live_notes_of
+from zotsync.state.papers import (
+    paper_rows,
+    paper_signals,
+    save_note_meta,
+    save_papers,
+)
 from zotsync.vault.atomic import file_sig, write_atomic
 from zotsync.vault.confine import confine
 from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
 from zotsync.vault.regions import parse_note, region_block, splice_regions
-
-log = logging.getLogger(__name__)
-
 
 log = logging.getLogger(__name__)
 PLAN_REGION = "plan"
@@ -54,12 +58,7 @@ def record_library(
     items). ``written`` maps keys of notes created in this run to ``(signature, meta JSON)``,
     so their frontmatter need not be read back from disk.
     """
-    old = {
-        key: (added, refs)
-        for key, added, refs in state.conn.execute(
-            "SELECT key, date_added, refs FROM papers WHERE library = ?", (library_label,)
-        )
-    }
+    old = paper_signals(state, library_label)
     rows = []
     for item in library.items:
         refs: list[str] = []
@@ -67,22 +66,8 @@ def record_library(
             refs = graph.items[item.key].in_library
         row = (item.date_added, json.dumps(refs))
         if old.pop(item.key, None) != row:
-            rows.append((library_label, item.key, *row))
-    with state.transaction():
-        state.conn.executemany(
-            "DELETE FROM papers WHERE library = ? AND key = ?", [(library_label, k) for k in old]
-        )
-        state.conn.executemany(
-            "INSERT INTO papers (library, key, date_added, refs) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(library, key) DO UPDATE SET date_added = excluded.date_added, "
-            "refs = excluded.refs",
-            rows,
-        )
-        if written:
-            state.conn.executemany(
-                "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
-                [(sig, meta, library_label, key) for key, (sig, meta) in written.items()],
-            )
+            rows.append((item.key, *row))
+    save_papers(state, library_label, upserts=rows, deletes=list(old), notes=written)
 
 
 def _note_meta(text: str) -> dict[str, Any]:
@@ -95,29 +80,16 @@ def live_notes(state: StateDB, label: str) -> dict[str, str]:
     One light query instead of :meth:`StateDB.load_items`, which decodes every item's
     hashes: plans and indexes run after each sync, over libraries of 10,000+ items.
     """
-    return {
-        key: path
-        for key, path in state.conn.execute(
-            "SELECT key, path FROM items WHERE library = ? AND path IS NOT NULL "
-            "AND path != '' AND deleted = 0 AND tombstone = 0",
-            (label,),
-        )
-    }
+    return live_notes_of(state, label)
 
 
 def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
     """Every live paper note as the planner sees it (frontmatter cached by signature)."""
     label = config.library
-    rows = state.conn.execute(
-        "SELECT i.key, i.path, i.title, p.date_added, p.refs, p.note_sig, p.note_meta "
-        "FROM items i JOIN papers p ON p.library = i.library AND p.key = i.key "
-        "WHERE i.library = ? AND i.path IS NOT NULL AND i.path != '' "
-        "AND i.deleted = 0 AND i.tombstone = 0",
-        (label,),
-    ).fetchall()
+    rows = paper_rows(state, label)
     root = str(vault)
     papers: list[PaperInfo] = []
-    updates = []
+    updates: dict[str, tuple[str, str]] = {}
     for key, rel, item_title, date_added, refs, note_sig, note_meta in rows:
         path = os.path.join(root, rel)
         try:
@@ -133,7 +105,7 @@ def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
                     meta = _note_meta(handle.read())
             except (NoteError, OSError, UnicodeDecodeError):
                 continue
-            updates.append((sig_text, json.dumps(meta), label, key))
+            updates[key] = (sig_text, json.dumps(meta))
         papers.append(
             PaperInfo(
                 key=key,
@@ -149,12 +121,7 @@ def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
                 references=tuple(json.loads(refs)),
             )
         )
-    if updates:
-        with state.transaction():
-            state.conn.executemany(
-                "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
-                updates,
-            )
+    save_note_meta(state, label, updates)
     papers.sort(key=lambda p: p.key)
     return papers
 

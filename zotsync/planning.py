@@ -24,6 +24,7 @@ from typing import Any
 from zotsync.config import Config
 from zotsync.errors import ConfigError, NoteError, ZotsyncError
 from zotsync.indexing import index, write_indexes
+from zotsync.library.status import normalize_status
 from zotsync.library_notes import (
     INDEX_REGION,
     PLAN_REGION,
@@ -46,9 +47,9 @@ from zotsync.plan.note import (
 from zotsync.plan.papers import PaperInfo, cited_by_counts
 from zotsync.plan.select import Pick, PlanChoice, select_plan
 from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
-from zotsync.plan.status import normalize_status
 from zotsync.plan.weeks import default_week, normalize_week, week_has_started
 from zotsync.state.db import StateDB
+from zotsync.state.papers import reference_link_count
 from zotsync.vault.atomic import WriteConflict, file_sig, write_atomic
 from zotsync.vault.confine import user_named
 from zotsync.vault.frontmatter import read_frontmatter
@@ -404,7 +405,7 @@ def build_demo(vault_dir: Path) -> dict[str, Any]:
     result = plan(vault_dir)
     state = api.open_state(vault_dir.resolve())
     try:
-        links = sum(len(json.loads(r[0])) for r in state.conn.execute("SELECT refs FROM papers"))
+        links = reference_link_count(state)
     finally:
         state.close()
     counts = report.result.counts()

@@ -50,12 +50,14 @@ from zotsync import api
 from zotsync.config import CONFIG_NAME, WEEKDAYS, Config
 from zotsync.errors import ZotsyncError
 from zotsync.plan.weeks import default_week
+from zotsync.state.papers import sig_at_path
 from zotsync.sync.engine import REFS_RETRY_SECONDS, SyncOptions
 from zotsync.vault.confine import confine
 from zotsync.vault.lock import VaultLock
+from zotsync.vault.scan import SKIP_DIRS
 
 log = logging.getLogger(__name__)
-IGNORED_PARTS = {".zotsync", ".obsidian", ".git", ".trash"}
+IGNORED_PARTS = SKIP_DIRS
 MAX_BACKOFF = 300.0
 MAX_DEFER = 10.0  # a burst that never goes quiet still gets a sync this often
 FALLBACK_POLL = 2.0  # seconds between passes while a file source cannot be watched
@@ -123,12 +125,9 @@ def is_own_write(rel: str, sig: tuple[int, int, int] | None, state: Any, config:
     ``sig`` is the file's ``(mtime_ns, size, inode)`` now (None: gone). A paper note is
     zotsync's own write when its sig is the one recorded after the last sync.
     """
-    row = state.conn.execute(
-        "SELECT mtime_ns, size, ino FROM items WHERE path = ? AND library = ?",
-        (rel, config.library),
-    ).fetchone()
+    row = sig_at_path(state, config.library, rel)
     if row is not None:
-        return sig is not None and tuple(row) == sig
+        return sig is not None and row == sig
     if sig is None:
         return True  # a temp file or a rename's old name: nothing to sync
     parts = PurePosixPath(rel).parts
@@ -232,10 +231,6 @@ class Daemon:
             else:
                 self._source_dirty = True  # too many to check one by one: just sync
             self._touch()
-
-    def poke(self, why: str = "") -> None:
-        """Ask for a pass regardless of what changed."""
-        self.poke_source()
 
     def _touch(self) -> None:
         now = time.monotonic()

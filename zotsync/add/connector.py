@@ -25,9 +25,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from zotsync.errors import RemoteError
+from zotsync.http import make_client
 
 DEFAULT_LOCAL_URL = "http://127.0.0.1:23119/api"
-USER_AGENT = "zotsync/0.1 (+https://github.com/zotsync)"
 
 
 class SessionExists(RemoteError):
@@ -46,11 +46,7 @@ class ConnectorClient:
 
     def __init__(self, base_url: str | None = None, *, timeout: float = 10.0) -> None:
         self.base_url = (base_url or connector_base()).rstrip("/")
-        self._http = httpx.Client(
-            timeout=timeout,
-            trust_env=False,  # loopback: never through a proxy
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._http = make_client(timeout=timeout, loopback=True)
 
     def close(self) -> None:
         self._http.close()

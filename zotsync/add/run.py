@@ -34,6 +34,7 @@ from zotsync.add.translator import note_html, translator_item, web_api_item
 from zotsync.add.web_write import WebTarget, WebWriter, child_objects
 from zotsync.arxiv_api import ArxivPaper
 from zotsync.errors import ConfigError, RemoteError, SourceUnavailable
+from zotsync.http import make_client
 
 ALREADY = "already in library"
 DEFAULT_TAGS = ("to-read",)
@@ -84,9 +85,8 @@ class AddResult:
 
 def default_download(url: str) -> bytes:
     """Fetch a PDF (redirects followed); the arXiv PDF host needs no key."""
-    response = httpx.get(
-        url, follow_redirects=True, timeout=60.0, headers={"User-Agent": "zotsync/0.1"}
-    )
+    with make_client(timeout=60.0) as http:
+        response = http.get(url)
     response.raise_for_status()
     return response.content
 

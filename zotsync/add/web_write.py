@@ -4,7 +4,8 @@ Writes follow the web API v3 rules (see docs): ``POST /<library>/items`` with a 
 and a ``Zotero-Write-Token`` (32 random hex characters). The token makes a retry safe: if
 the first attempt reached the server but the answer was lost, the retry with the *same* token
 gets ``412 Precondition Failed`` instead of creating a second copy — zotsync then looks the
-item up instead of failing. 429/5xx are retried after ``Retry-After`` (or 1, 2, 4 s).
+item up instead of failing. 429/5xx and lost connections are retried after ``Retry-After``
+(or 1, 2, 4 s), by the one retry policy of :mod:`zotsync.http`.
 
 httpx is used rather than pyzotero's ``create_items`` because pyzotero makes a new write
 token per call, which would turn a retried request into a duplicate item. The API key goes
@@ -28,9 +29,16 @@ from typing import Any
 import httpx
 
 from zotsync.errors import RemoteError
+from zotsync.http import Pacer, RetryPolicy, make_client, send
 
 DEFAULT_API_URL = "https://api.zotero.org"
 MAX_ATTEMPTS = 4
+#: a write carries its token, so repeating it after a lost connection is safe
+WRITE_RETRY = RetryPolicy(
+    statuses=frozenset({429, 500, 502, 503, 504}),
+    max_retries=MAX_ATTEMPTS - 1,
+    transport_errors=True,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +80,11 @@ class WebWriter:
         timeout: float = 30.0,
     ) -> None:
         self.target = target
-        self._sleep = sleep
+        self._pacer = Pacer(sleep=sleep)
         self._prefix: str | None = None
-        self._http = httpx.Client(
+        self._http = make_client(
             timeout=timeout,
-            headers={
-                "Zotero-API-Version": "3",
-                "Zotero-API-Key": target.api_key,
-                "User-Agent": "zotsync/0.1",
-            },
+            headers={"Zotero-API-Version": "3", "Zotero-API-Key": target.api_key},
         )
 
     def close(self) -> None:
@@ -131,39 +135,27 @@ class WebWriter:
         """POST with one write token across retries; None means 412 (already written)."""
         token = write_token()
         body = json.dumps(list(objects)).encode("utf-8")
-        delay = 1.0
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                response = self._http.post(
-                    self._url("items"),
-                    content=body,
-                    headers={"Content-Type": "application/json", "Zotero-Write-Token": token},
-                )
-            except httpx.TransportError as err:
-                if attempt == MAX_ATTEMPTS - 1:
-                    raise RemoteError(f"Zotero web API unreachable: {err}") from err
-                self._sleep(delay)
-                delay *= 2
-                continue
-            if response.status_code == 412:
-                return None
-            if response.status_code in (429, 500, 502, 503, 504) and attempt < MAX_ATTEMPTS - 1:
-                retry_after = response.headers.get("Retry-After", "")
-                self._sleep(float(retry_after) if retry_after.isdigit() else delay)
-                delay *= 2
-                continue
-            if response.status_code == 403:
-                raise RemoteError(
-                    "the Zotero API key may not write to this library",
-                    fix="create a key with write access at https://www.zotero.org/settings/keys",
-                )
-            if response.status_code != 200:
-                raise RemoteError(
-                    f"Zotero web API refused the write: HTTP {response.status_code} "
-                    f"{response.text[:200]}"
-                )
-            return response
-        raise RemoteError("Zotero web API kept failing; try again later")
+        try:
+            response = send(
+                self._http, "POST", self._url("items"), policy=WRITE_RETRY, pacer=self._pacer,
+                content=body,
+                headers={"Content-Type": "application/json", "Zotero-Write-Token": token},
+            )  # fmt: skip
+        except httpx.TransportError as err:
+            raise RemoteError(f"Zotero web API unreachable: {err}") from err
+        if response.status_code == 412:
+            return None
+        if response.status_code == 403:
+            raise RemoteError(
+                "the Zotero API key may not write to this library",
+                fix="create a key with write access at https://www.zotero.org/settings/keys",
+            )
+        if response.status_code != 200:
+            raise RemoteError(
+                f"Zotero web API refused the write: HTTP {response.status_code} "
+                f"{response.text[:200]}"
+            )
+        return response
 
     def create(self, objects: Sequence[dict[str, Any]]) -> list[str | None]:
         """Create objects; their new keys in order (None where one failed or is unknown)."""

@@ -14,9 +14,7 @@ read every inbox note, because a Sunday discover (W47) is often ticked on Monday
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +36,8 @@ from zotsync.discover.inbox import (
 from zotsync.discover.rank import RankedPaper, library_docs, rank_papers
 from zotsync.errors import ConfigError
 from zotsync.model import Item
-from zotsync.vault.confine import check_write, confine
+from zotsync.vault.atomic import file_sig, write_atomic
+from zotsync.vault.confine import confine
 
 __all__ = [
     "DiscoverResult",
@@ -88,37 +87,16 @@ def _inside(vault: Path, relative: str) -> Path:
 def write_if_changed(path: Path, text: str) -> bool:
     """Atomically replace ``path`` with ``text`` unless it already holds exactly that.
 
-    Temp file in the same folder, fsync, ``os.replace``, fsync the folder: a crash leaves
-    the old or the new note, never half of one. Returns whether anything was written.
+    Through :func:`~zotsync.vault.atomic.write_atomic`: a crash leaves the old or the new
+    note, never half of one, and a note the user saved since it was read is not overwritten
+    (:class:`~zotsync.vault.atomic.WriteConflict`). Returns whether anything was written.
     """
     data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    check_write(path)
+    expect = file_sig(path)
+    if expect is not None and path.read_bytes() == data:
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return True
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, data, expect=expect)
     return True
 
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 from zotsync.discover.rank import RankedPaper
+from zotsync.plan.weeks import week_of
 
 BEGIN = "%% zotsync:begin inbox %%"
 END = "%% zotsync:end inbox %%"
@@ -34,10 +34,8 @@ _ENTRY_RE = re.compile(
 _KEPT_HEADING = "### Kept from an earlier run"
 
 
-def iso_week(day: date) -> str:
-    """``2026-W47`` for a date (ISO 8601 week numbering, as the plan notes use)."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+#: ``2026-W47`` for a date: the plan notes' ISO week label, so inbox and plan agree
+iso_week = week_of
 
 
 def inbox_path(week: str, folder: str = "Inbox") -> str:

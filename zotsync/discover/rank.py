@@ -34,11 +34,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from zotsync.arxiv_api import ArxivPaper
+from zotsync.library.status import is_status_tag
 from zotsync.model import Item
 
 Vector = dict[str, float]
 
-STATUS_TAGS = frozenset({"to-read", "read", "reading", "unread"})
 _STATUS_WEIGHT = {"read": 2.0, "reading": 2.0, "to-read": 1.0, "unread": 1.0}
 _PRIORITY_WORDS = {"high": 1, "medium": 3, "normal": 3, "low": 5}
 _WORD_RE = re.compile(r"[a-z][a-z0-9]*(?:'[a-z]+)?")
@@ -169,7 +169,7 @@ def library_docs(
         status = statuses.get(item.key) or next(
             (t for t in ("reading", "read") if t in tag_names), None
         )
-        topics = [t.name for t in item.tags if not t.auto and t.name not in STATUS_TAGS]
+        topics = [t.name for t in item.tags if not t.auto and not is_status_tag(t.name)]
         topics += [collection_names[c] for c in item.collections if c in collection_names]
         docs.append(
             LibraryDoc(

@@ -4,7 +4,7 @@ How a week's papers are chosen (:func:`zotsync.plan.select.select_plan`):
 
 1. **Candidates** are papers whose frontmatter ``status`` is ``to-read`` (seeded from Zotero
    tags and the Reading List plugin's ``Read_Status:`` Extra line, then owned by the user —
-   :mod:`zotsync.plan.status`).
+   :mod:`zotsync.library.status`).
 2. **Carry-over**: papers left unticked in an unfinished earlier plan come first.
 3. **One topic**: ``--topic``, else last week's topic while it has candidates, else the topic
    with most candidates. Topics are tags (status/priority tags excluded) and collection

@@ -23,14 +23,13 @@ names and trailing dots are avoided). Two names that end up equal up to case get
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from zotsync.library.status import is_status_tag
 from zotsync.plan.papers import CitationGraph, PaperInfo, chrono_key
-from zotsync.plan.status import is_status_tag
+from zotsync.vault.names import safe_segment
 
 INDEX_BEGIN = "%% zotsync:begin index %%"
 INDEX_END = "%% zotsync:end index %%"
@@ -38,9 +37,6 @@ TAGS_FOLDER = "Tags"
 COLLECTIONS_FOLDER = "Collections"
 MASTER_PATH = "Papers.md"
 MAX_FLOWCHART_NODES = 80
-
-_UNSAFE = re.compile(r'[\\/:*?"<>|#^\[\]\x00-\x1f\x7f]')
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,17 +50,6 @@ class IndexNote:
     def text(self) -> str:
         """The full text of this note when it does not exist yet."""
         return new_index_note(self.title, self.region)
-
-
-def safe_segment(name: str) -> str:
-    """One path part made safe as a file or folder name (never empty, never ``..``)."""
-    text = unicodedata.normalize("NFC", name)
-    text = _UNSAFE.sub("-", text).strip().rstrip(". ")
-    if not text or set(text) <= {"."}:
-        text = "-"
-    if _RESERVED.match(text):
-        text += "-"
-    return text[:120].rstrip(". ") or "-"
 
 
 def _path_for(folder: str, name: str) -> str:

@@ -26,7 +26,7 @@ import yaml
 from zotsync.plan.papers import PaperInfo
 from zotsync.plan.select import PlanChoice
 from zotsync.plan.slots import DAY_NAMES, ScheduledPick, Slot, schedule
-from zotsync.plan.weeks import normalize_week, week_days
+from zotsync.plan.weeks import normalize_week, week_days, week_of
 
 PLAN_BEGIN = "%% zotsync:begin plan %%"
 PLAN_END = "%% zotsync:end plan %%"
@@ -140,8 +140,7 @@ def plan_region(
 def _week_from_slots(slots: Sequence[Slot]) -> str:
     if not slots:
         return ""
-    iso = slots[0].start.isocalendar()
-    return f"{iso.year:04d}-W{iso.week:02d}"
+    return week_of(slots[0].start)
 
 
 def _inside(text: str) -> str:

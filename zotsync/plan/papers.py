@@ -23,9 +23,6 @@ from typing import Any
 
 from zotsync.model import Item, Library
 
-#: tags that record reading status; they are never topics
-STATUS_TAGS = frozenset({"to-read", "toread", "unread", "reading", "read", "skip", "in-progress"})
-
 
 @dataclass(frozen=True)
 class PaperInfo:

@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from zotsync.library.status import DEFAULT_PRIORITY, is_status_tag
 from zotsync.plan.papers import CitationGraph, PaperInfo, chrono_key, cited_by_counts
-from zotsync.plan.status import DEFAULT_PRIORITY, is_status_tag
 
 CANDIDATE = "to-read"
 #: how ``filled_from`` names papers that have no topic at all

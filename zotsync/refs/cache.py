@@ -26,14 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS refs_cache (
-    paper_id_key TEXT PRIMARY KEY,
-    fetched_at TEXT NOT NULL,
-    status TEXT NOT NULL,
-    payload TEXT
-)
-"""
+from zotsync.state.db import ensure_cache_table
 
 
 def _utcnow() -> datetime:
@@ -62,7 +55,7 @@ class RefCache:
     def __init__(self, conn: sqlite3.Connection, *, now: Callable[[], datetime] = _utcnow) -> None:
         self.conn = conn
         self.now = now
-        conn.execute(SCHEMA)
+        ensure_cache_table(conn, "refs_cache")
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CacheEntry]:
         """The cached entries among ``keys`` (missing keys are absent), in one query."""

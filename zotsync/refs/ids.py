@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -156,23 +157,25 @@ def _arxiv_from_item(fields: dict[str, str]) -> str | None:
         found = normalize_arxiv(url.group(1))
         if found:
             return found
+    return _from_extra(fields, "arxiv", normalize_arxiv)
+
+
+def _from_extra(
+    fields: dict[str, str], label: str, normalize: Callable[[str], str | None]
+) -> str | None:
+    """The first valid ``label: value`` line of Extra (as Zotero and BBT write them)."""
     for name, value in _EXTRA_LINE.findall(fields.get("extra", "")):
-        if name.lower() == "arxiv":
-            found = normalize_arxiv(value)
+        if name.lower() == label:
+            found = normalize(value)
             if found:
                 return found
     return None
 
 
 def _doi_from_item(fields: dict[str, str]) -> str | None:
-    doi = normalize_doi(fields.get("DOI"))
+    doi = normalize_doi(fields.get("DOI")) or _from_extra(fields, "doi", normalize_doi)
     if doi:
         return doi
-    for name, value in _EXTRA_LINE.findall(fields.get("extra", "")):
-        if name.lower() == "doi":
-            doi = normalize_doi(value)
-            if doi:
-                return doi
     url = fields.get("url", "")
     if re.match(r"^https?://(?:dx\.)?doi\.org/", url, re.IGNORECASE):
         return normalize_doi(url)

@@ -13,7 +13,8 @@ pool without one) and because a sync must never fail for it:
 
 * requests start at least ``min_interval`` seconds apart (default 1 s);
 * 429 and 5xx are retried with exponential backoff (``backoff_base`` · 2^attempt, at most
-  ``max_backoff``), honouring ``Retry-After`` (seconds or an HTTP date) when sent;
+  ``max_backoff``), honouring ``Retry-After`` (seconds or an HTTP date) when sent — the one
+  retry policy of :mod:`zotsync.http`;
 * every call takes an absolute ``deadline`` (``time.monotonic`` seconds): no request starts, no
   backoff sleeps and no read waits past it;
 * failures surface as :class:`S2Error` with a ``reason`` the resolver records:
@@ -25,13 +26,15 @@ The API key comes from ``S2_API_KEY`` and is sent as ``x-api-key``; the base URL
 
 from __future__ import annotations
 
-import email.utils
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from zotsync.http import BudgetExhausted, Pacer, RetryPolicy, make_client, send
+from zotsync.http import retry_after as _retry_after  # noqa: F401  (the tests' old name)
 
 DEFAULT_URL = "https://api.semanticscholar.org/graph/v1"
 BATCH_LIMIT = 500
@@ -72,19 +75,22 @@ class S2Client:
     ) -> None:
         self.base_url = (base_url or os.environ.get("ZOTSYNC_S2_URL") or DEFAULT_URL).rstrip("/")
         key = api_key if api_key is not None else os.environ.get("S2_API_KEY", "")
-        headers = {"user-agent": "zotsync (reference lists)"}
-        if key:
-            headers["x-api-key"] = key
-        self.min_interval = min_interval
+        headers = {"x-api-key": key} if key else {}
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.max_backoff = max_backoff
         self.clock = clock
-        self.sleep = sleep
-        self.requests = 0
-        self._last_start: float | None = None
-        self._http = httpx.Client(headers=headers, transport=transport, follow_redirects=True)
+        self._policy = RetryPolicy(
+            statuses=frozenset({429, *range(500, 600)}),
+            max_retries=max_retries,
+            base=backoff_base,
+            cap=max_backoff,
+        )
+        self._pacer = Pacer(min_interval=min_interval, clock=clock, sleep=sleep)
+        self._http = make_client(headers=headers, timeout=timeout, transport=transport)
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far (retries included)."""
+        return self._pacer.started
 
     def close(self) -> None:
         self._http.close()
@@ -152,16 +158,6 @@ class S2Client:
 
     # -- transport -------------------------------------------------------------------------
 
-    def _remaining(self, deadline: float | None) -> float:
-        return float("inf") if deadline is None else deadline - self.clock()
-
-    def _wait(self, seconds: float, deadline: float | None, reason: str) -> None:
-        if seconds <= 0:
-            return
-        if seconds > self._remaining(deadline):
-            raise S2Error(reason, f"waiting {seconds:.1f}s would pass the time budget")
-        self.sleep(seconds)
-
     def _request(
         self,
         method: str,
@@ -171,66 +167,39 @@ class S2Client:
         json: object = None,
         deadline: float | None,
     ) -> Any:
-        attempt = 0
-        while True:
-            if self._last_start is not None:
-                self._wait(self._last_start + self.min_interval - self.clock(), deadline, "timeout")
-            remaining = self._remaining(deadline)
-            if remaining <= 0:
-                raise S2Error("timeout", "the reference time budget is spent")
-            self._last_start = self.clock()
-            self.requests += 1
+        try:
+            response = send(
+                self._http, method, self.base_url + path, policy=self._policy,
+                pacer=self._pacer, deadline=deadline, timeout=self.timeout,
+                params=params, json=json,
+            )  # fmt: skip
+        except BudgetExhausted as exc:
+            last = exc.response
+            if last is None:
+                raise S2Error("timeout", "the reference time budget is spent") from None
+            raise S2Error(_retry_reason(last.status_code), str(exc)) from None
+        except httpx.TimeoutException as exc:
+            raise S2Error("timeout", f"Semantic Scholar did not answer in time ({exc})") from exc
+        except httpx.HTTPError as exc:
+            raise S2Error("unreachable", f"cannot reach Semantic Scholar: {exc}") from exc
+        status = response.status_code
+        if status == 200:
             try:
-                response = self._http.request(
-                    method,
-                    self.base_url + path,
-                    params=params,
-                    json=json,
-                    timeout=min(self.timeout, remaining),
-                )
-            except httpx.TimeoutException as exc:
-                raise S2Error(
-                    "timeout", f"Semantic Scholar did not answer in time ({exc})"
-                ) from exc
-            except httpx.HTTPError as exc:
-                raise S2Error("unreachable", f"cannot reach Semantic Scholar: {exc}") from exc
-            status = response.status_code
-            if status == 200:
-                try:
-                    return response.json()
-                except ValueError as exc:
-                    raise S2Error("unreachable", "Semantic Scholar sent invalid JSON") from exc
-            if status in (404, 400):
-                raise S2Error("not-found", _error_text(response))
-            if status == 403:
-                raise S2Error("unreachable", "Semantic Scholar refused the API key (S2_API_KEY)")
-            if status == 429 or status >= 500:
-                reason = "rate-limited" if status == 429 else "unreachable"
-                if attempt >= self.max_retries:
-                    raise S2Error(reason, f"HTTP {status} after {attempt + 1} attempts")
-                delay = _retry_after(response.headers.get("retry-after"))
-                if delay is None:
-                    delay = min(self.backoff_base * (2**attempt), self.max_backoff)
-                self._wait(delay, deadline, reason)
-                attempt += 1
-                continue
-            raise S2Error("unreachable", f"HTTP {status}: {_error_text(response)}")
+                return response.json()
+            except ValueError as exc:
+                raise S2Error("unreachable", "Semantic Scholar sent invalid JSON") from exc
+        if status in (404, 400):
+            raise S2Error("not-found", _error_text(response))
+        if status == 403:
+            raise S2Error("unreachable", "Semantic Scholar refused the API key (S2_API_KEY)")
+        if status in self._policy.statuses:
+            attempts = self._policy.max_retries + 1
+            raise S2Error(_retry_reason(status), f"HTTP {status} after {attempts} attempts")
+        raise S2Error("unreachable", f"HTTP {status}: {_error_text(response)}")
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+def _retry_reason(status: int) -> str:
+    return "rate-limited" if status == 429 else "unreachable"
 
 
 def _error_text(response: httpx.Response) -> str:

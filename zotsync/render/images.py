@@ -20,15 +20,13 @@ absent from the result and the callout says so.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from pathlib import Path, PurePosixPath
 
 from zotsync.errors import ConfigError
 from zotsync.model import Item
 from zotsync.vault.confine import confine
+from zotsync.vault.atomic import file_sig, write_atomic
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 _NOTE_IMAGE = re.compile(r"data-attachment-key=[\"']([23456789A-Z]{8})[\"']")
@@ -57,40 +55,15 @@ def copy_file(src: Path, dest: Path, vault_root: Path) -> bool:
     """Copy ``src`` to ``dest`` unless it already has the same bytes; True if written.
 
     The destination is re-checked after resolving (a symlinked file must not redirect the
-    write out of the vault) and written through a temp file in the same folder.
+    write out of the vault) and written by :func:`~zotsync.vault.atomic.write_atomic`.
     """
     data = src.read_bytes()
     confine(vault_root, dest)
     if dest.is_file() and dest.stat().st_size == len(data) and dest.read_bytes() == data:
         return False
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(dest.parent)
+    write_atomic(dest, data, expect=file_sig(dest))
     return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename durable; not every platform can open a directory.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _join(rel_folder: str, name: str) -> str:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zotsync.library.status import seed_priority, seed_status
 from zotsync.model import Item
-from zotsync.plan.status import seed_priority, seed_status
 from zotsync.refs.ids import item_ids
 from zotsync.render.annotations import annotation_views, render_annotations
 from zotsync.render.attachments import attachment_links

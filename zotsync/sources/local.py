@@ -26,21 +26,21 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from zotsync.errors import SourceUnavailable
 from zotsync.model import Library, LibraryRef
+from zotsync.sources.selection import restrict_to_collections
 from zotsync.sources.web import (
     MAX_RESTARTS,
     ApiClient,
     ApiResponse,
     ObjectCache,
-    VersionMoved,
-    _Pass,
+    SyncPass,
     envelope_data,
     parse_library,
 )
+from zotsync.sources.zotero_http import until_stable
 from zotsync.sources.zotero_json import JsonObj, data_of, library_from_objects
 
 DEFAULT_LOCAL_URL = "http://127.0.0.1:23119/api"
@@ -68,8 +68,10 @@ class LocalSource:
         library: str = "user",
         *,
         sleep: Callable[[float], None] = time.sleep,
+        collections: Iterable[str] = (),
     ) -> None:
         self.library = library
+        self.collections = list(collections)
         kind, lib_id = parse_library(library)
         self.prefix = f"{kind}/{lib_id if lib_id is not None else 0}"
         self.base_url = base_url or os.environ.get("ZOTSYNC_ZOTERO_LOCAL_URL") or DEFAULT_LOCAL_URL
@@ -86,16 +88,7 @@ class LocalSource:
     def read(self) -> Library:
         client = self.client()
         try:
-            for _ in range(MAX_RESTARTS):
-                try:
-                    part = self._sync(client)
-                    break
-                except VersionMoved:
-                    continue
-            else:
-                raise SourceUnavailable(
-                    "the library kept changing during the sync", fix="run zotsync sync again"
-                )
+            part = until_stable(lambda: self._sync(client), MAX_RESTARTS)
         finally:
             client.close()
         return self._build(part)
@@ -130,20 +123,14 @@ class LocalSource:
         client.extra_headers["Zotero-Server-ID"] = server_id
         if first.status == 304:
             return part
-        run = _Pass(first.version or 0)
+        run = SyncPass(first.version or 0)
         listed: dict[str, int] = first.body or {}
         colls = client.get(f"{self.prefix}/collections", {"format": "versions"})
         run.check(colls)
         listed_c: dict[str, int] = colls.body or {}
-        have = self.cache.versions(part, "item")
-        have_c = self.cache.versions(part, "collection")
-        changed = sorted(k for k, v in listed.items() if have.get(k) != v)
-        changed_c = sorted(k for k, v in listed_c.items() if have_c.get(k) != v)
-        responses = client.get_batches(f"{self.prefix}/items", changed, "itemKey",
-                                       {"includeTrashed": "1"})  # fmt: skip
-        run.take("item", responses)
-        run.take("collection", client.get_batches(f"{self.prefix}/collections", changed_c,
-                                                  "collectionKey", {}))  # fmt: skip
+        have, have_c, responses = run.fetch_changed(
+            client, self.cache, part, self.prefix, (listed, listed_c)
+        )
         run.deletes += [("item", k) for k in have if k not in listed]
         run.deletes += [("collection", k) for k in have_c if k not in listed_c]
         meta = {"version": str(run.version), **self._library_meta(responses)}
@@ -189,10 +176,11 @@ class LocalSource:
             d.pop("_hash", None)
         version = self.cache.meta(part, "version")
         name = self.cache.meta(part, "name") if ref.type == "group" else None
-        return library_from_objects(
+        library = library_from_objects(
             items,
             self.cache.objects(part, "collection"),
             ref=ref,
             version=int(version) if version else None,
             name=name or ("My Library" if ref.type == "user" else f"Group {ref.id}"),
         )
+        return restrict_to_collections(library, self.collections)

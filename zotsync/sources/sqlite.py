@@ -41,6 +41,7 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
+from zotsync.sources.selection import select_collections
 from zotsync.sources.sqlite_rows import (
     Meta,
     Schema,
@@ -254,8 +255,9 @@ class SqliteSource:
             )
 
         citekeys = self._bbt_citekeys(bbt_copy, lib_id)
+        chosen = select_collections(collections, self.collections, where=str(self.db_path))
         items = self._items(meta, fields, creators, tags, relations, membership, attachments,
-                            notes, citekeys, self._selected(collections, membership), ref)  # fmt: skip
+                            notes, citekeys, chosen, ref)  # fmt: skip
         lib_cols = columns(conn, "libraries")
         lib_version = conn.execute(
             f"SELECT {'clientVersion' if 'clientVersion' in lib_cols else 'version'} "
@@ -340,30 +342,6 @@ class SqliteSource:
             if coll_id in keys and item_id in live:
                 membership[item_id].append(keys[coll_id])
         return collections, membership
-
-    def _selected(
-        self, collections: dict[str, Collection], membership: dict[int, list[str]]
-    ) -> set[str] | None:
-        """Collection keys the ``collections`` option selects (with subcollections), or None."""
-        if not self.collections:
-            return None
-        lib = Library(collections=collections)
-        chosen: set[str] = set()
-        problems = []
-        for wanted in self.collections:
-            parts = [p for p in wanted.strip("/").split("/") if p]
-            hits = [
-                key
-                for key, coll in collections.items()
-                if coll.name == wanted or lib.collection_path(key)[-len(parts) :] == parts
-            ]
-            if not hits:
-                problems.append(f"no collection named {wanted!r} in {self.db_path}")
-            for key in hits:
-                chosen |= lib.descendants(key)
-        if problems:
-            raise ConfigError(problems)
-        return chosen
 
     def _bbt_citekeys(self, bbt_copy: Path | None, lib_id: int) -> dict[str, str]:
         """Item key -> citekey from a copied ``better-bibtex.sqlite`` (6.7.132+ or LokiJS)."""

@@ -30,6 +30,7 @@ from zotsync.errors import ConfigError, SourceUnavailable
 from zotsync.model import Library, LibraryRef
 from zotsync.sources.credentials import api_key as find_api_key
 from zotsync.sources.credentials import fingerprint
+from zotsync.sources.selection import restrict_to_collections
 from zotsync.sources.zotero_http import (
     BATCH,
     MAX_CONCURRENCY,
@@ -40,8 +41,9 @@ from zotsync.sources.zotero_http import (
     SyncPass,
     VersionMoved,
     envelope_data,
+    until_stable,
 )
-from zotsync.sources.zotero_json import library_from_objects, restrict_to_collections
+from zotsync.sources.zotero_json import library_from_objects
 
 __all__ = [
     "BATCH",
@@ -66,8 +68,6 @@ MAX_RESTARTS = 4
 #: source cannot know: none — the web API carries everything the model holds (``data_dir``,
 #: which only the desktop has, is not part of the comparison)
 UNKNOWN_TO_SOURCE: frozenset[str] = frozenset()
-#: the pass collector's old name, still imported by :mod:`zotsync.sources.local`
-_Pass = SyncPass
 
 
 def parse_library(spec: str) -> tuple[str, int | None]:
@@ -135,16 +135,7 @@ class WebSource:
         try:
             lib_id = self._id if self._id is not None else self._resolve_user(client)
             prefix = f"{self._kind}/{lib_id}"
-            for _ in range(MAX_RESTARTS):
-                try:
-                    self._sync(client, prefix)
-                    break
-                except VersionMoved:
-                    continue
-            else:
-                raise SourceUnavailable(
-                    "the library kept changing during the sync", fix="run zotsync sync again"
-                )
+            until_stable(lambda: self._sync(client, prefix), MAX_RESTARTS)
         finally:
             client.close()
         ref = LibraryRef("user" if self._kind == "users" else "group", lib_id)
@@ -174,14 +165,9 @@ class WebSource:
                                                       if k != "includeTrashed"})  # fmt: skip
         run.check(colls)
         coll_versions: dict[str, int] = colls.body or {}
-        have_items = self.cache.versions(prefix, "item")
-        have_colls = self.cache.versions(prefix, "collection")
-        changed = sorted(k for k, v in item_versions.items() if have_items.get(k) != v)
-        changed_c = sorted(k for k, v in coll_versions.items() if have_colls.get(k) != v)
-        run.take("item", client.get_batches(f"{prefix}/items", changed, "itemKey",
-                                            {"includeTrashed": "1"}))  # fmt: skip
-        run.take("collection", client.get_batches(f"{prefix}/collections", changed_c,
-                                                  "collectionKey", {}))  # fmt: skip
+        have_items, have_colls, _ = run.fetch_changed(
+            client, self.cache, prefix, prefix, (item_versions, coll_versions)
+        )
         if since is not None:
             gone = client.get(f"{prefix}/deleted", {"since": str(since)})
             run.check(gone)
@@ -206,10 +192,4 @@ class WebSource:
             version=int(raw) if raw else None,
             name=group_name or ("My Library" if ref.type == "user" else f"Group {ref.id}"),
         )
-        if not self.collections:
-            return library
-        try:
-            return restrict_to_collections(library, self.collections)
-        except KeyError as exc:
-            known = ", ".join(sorted(c.name for c in library.collections.values()))
-            raise ConfigError([f"no collection named {exc.args[0]!r} (have: {known})"]) from None
+        return restrict_to_collections(library, self.collections)

@@ -24,11 +24,11 @@ from typing import Any, Literal
 from pyzotero import errors as pz_errors
 
 from zotsync.errors import RemoteError, SourceUnavailable
+from zotsync.library.status import STATUS_TAGS
 from zotsync.sources.credentials import api_key as find_api_key
 from zotsync.sources.local import DEFAULT_LOCAL_URL
 from zotsync.sources.web import DEFAULT_API_URL, ApiClient, parse_library
 
-STATUS_TAGS = ("to-read", "reading", "read")
 APP_NAME = "zotsync"
 
 

@@ -1,11 +1,12 @@
 """HTTP and cache plumbing shared by the ``web`` and ``local`` sources (Zotero API v3).
 
-Why requests go through ``zot.client`` rather than pyzotero's methods: pyzotero raises on a
-304, keeps per-request state on the instance (``zot.request``, ``zot.links``), which rules out
-4-way concurrency, and its 429 handling gives up without a ``Retry-After``. So pyzotero builds
-the client, endpoint and auth headers (``zot.default_headers()``), and :class:`ApiClient`
-adds conditional requests, ``Backoff``/``Retry-After``/503 handling with exponential backoff
-from 1 s, ``Link`` pagination and the concurrency limit. The API key lives only in the
+Why requests do not go through pyzotero's methods: pyzotero raises on a 304, keeps
+per-request state on the instance (``zot.request``, ``zot.links``), which rules out 4-way
+concurrency, and its 429 handling gives up without a ``Retry-After``. So :class:`ApiClient`
+sends the API's headers (``Zotero-API-Version: 3``, ``Authorization: Bearer``) through
+zotsync's own httpx client (:mod:`zotsync.http`: the one retry policy for
+``Backoff``/``Retry-After``/429/503 with exponential backoff from 1 s), adding conditional
+requests, ``Link`` pagination and the concurrency limit. The API key lives only in the
 ``Authorization`` header: never in URLs, the cache, logs or exception messages.
 
 :class:`ObjectCache` keeps the objects' JSON per library partition in SQLite, and
@@ -15,23 +16,24 @@ reported the same library version (else :class:`VersionMoved`, and the pass rest
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx2
+import httpx
 from pyzotero import zotero
 
 from zotsync.errors import SourceUnavailable
+from zotsync.http import Pacer, RetryPolicy, make_client, send
 from zotsync.sources.zotero_json import JsonObj
 from zotsync.vault.confine import check_write
 
@@ -45,17 +47,21 @@ __all__ = [
     "SyncPass",
     "VersionMoved",
     "envelope_data",
+    "until_stable",
 ]
 
+T = TypeVar("T")
 BATCH = 50
 MAX_CONCURRENCY = 4
 MAX_RETRIES = 5
+#: the Zotero API's rate limits: 429/503, ``Retry-After`` or 1, 2, 4 … s
+ZOTERO_RETRY = RetryPolicy(statuses=frozenset({429, 503}), max_retries=MAX_RETRIES)
 
 
 @dataclass
 class ApiResponse:
     status: int
-    headers: httpx2.Headers
+    headers: httpx.Headers
     body: Any = None
 
     @property
@@ -66,6 +72,18 @@ class ApiResponse:
 
 class VersionMoved(Exception):
     """The library version changed during a sync pass; the pass must restart."""
+
+
+def until_stable(sync_pass: Callable[[], T], attempts: int) -> T:
+    """Run ``sync_pass`` again while the library version moves under it, ``attempts`` times."""
+    for _ in range(attempts):
+        try:
+            return sync_pass()
+        except VersionMoved:
+            continue
+    raise SourceUnavailable(
+        "the library kept changing during the sync", fix="run zotsync sync again"
+    )
 
 
 class ApiClient:
@@ -80,36 +98,29 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         max_workers: int = MAX_CONCURRENCY,
     ) -> None:
-        self.zot = zotero.Zotero(0, "user", api_key=api_key, local=local)
-        self.zot.endpoint = base_url.rstrip("/")
+        self.base_url = base_url.rstrip("/")
         self.local = local
+        self._api_key = api_key
+        headers = {"Zotero-API-Version": "3"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
         self.extra_headers: dict[str, str] = {}
-        self._sleep = sleep
+        self._http = make_client(headers=headers, loopback=local)
+        self._pacer = Pacer(sleep=sleep)
         self._max_workers = max_workers
-        self._lock = threading.Lock()
-        self._not_before = 0.0
 
-    @property
-    def base_url(self) -> str:
-        return str(self.zot.endpoint)
+    @functools.cached_property
+    def zot(self) -> zotero.Zotero:
+        """pyzotero, for the local API's write authorisation only (it opens its own client)."""
+        zot = zotero.Zotero(0, "user", api_key=self._api_key, local=self.local)
+        zot.endpoint = self.base_url
+        return zot
 
     def close(self) -> None:
-        if self.zot.client is not None:
-            self.zot.client.close()
-
-    def _pause_until(self, seconds: float) -> None:
-        with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
-
-    def _wait_for_backoff(self) -> None:
-        with self._lock:
-            target = self._not_before
-        remaining = target - time.monotonic()
-        if remaining > 0:
-            self._sleep(remaining)
-            with self._lock:  # served: later requests need not wait for it again
-                if self._not_before == target:
-                    self._not_before = 0.0
+        self._http.close()
+        zot = self.__dict__.get("zot")  # only when it was made
+        if zot is not None and zot.client is not None:
+            zot.client.close()
 
     def request(
         self,
@@ -123,33 +134,21 @@ class ApiClient:
     ) -> ApiResponse:
         """One request with 429/503 retries; other failures → :class:`SourceUnavailable`."""
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
-        sent = {**self.zot.default_headers(), **self.extra_headers, **(headers or {})}
-        assert self.zot.client is not None
-        for attempt in range(MAX_RETRIES + 1):
-            self._wait_for_backoff()
-            try:
-                resp = self.zot.client.request(
-                    method, url, params=params, headers=sent, json=json_body
-                )
-            except httpx2.TransportError as exc:
-                raise self._unreachable(exc) from None
-            backoff = _seconds(resp.headers.get("Backoff"))
-            if backoff:
-                self._pause_until(backoff)
-            if resp.status_code in (429, 503) and attempt < MAX_RETRIES:
-                delay = _seconds(resp.headers.get("Retry-After")) or float(2**attempt)
-                self._pause_until(delay)
-                continue
-            if resp.status_code in set(ok):
-                body = None
-                if resp.status_code == 200 and resp.content:
-                    is_json = "json" in resp.headers.get("Content-Type", "json")
-                    body = resp.json() if is_json else resp.text
-                return ApiResponse(resp.status_code, resp.headers, body)
-            raise self.http_error(resp.status_code, resp.text, path)
-        raise SourceUnavailable(  # pragma: no cover - the loop always returns or raises
-            "the Zotero API kept refusing requests (rate limited)", fix="try again later"
-        )
+        sent = {**self.extra_headers, **(headers or {})}
+        try:
+            resp = send(
+                self._http, method, url, policy=ZOTERO_RETRY, pacer=self._pacer,
+                params=params, headers=sent, json=json_body,
+            )  # fmt: skip
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
+        if resp.status_code in set(ok):
+            body = None
+            if resp.status_code == 200 and resp.content:
+                is_json = "json" in resp.headers.get("Content-Type", "json")
+                body = resp.json() if is_json else resp.text
+            return ApiResponse(resp.status_code, resp.headers, body)
+        raise self.http_error(resp.status_code, resp.text, path)
 
     def get(self, path: str, params: dict[str, str] | None = None, **kw: Any) -> ApiResponse:
         return self.request("GET", path, params, **kw)
@@ -217,13 +216,6 @@ class ApiClient:
             f"the Zotero API answered {status} for {where}: {text[:200]}",
             fix="try again later; if it persists, run `zotsync doctor`",
         )
-
-
-def _seconds(raw: str | None) -> float:
-    try:
-        return max(0.0, float(raw)) if raw else 0.0
-    except ValueError:
-        return 0.0
 
 
 def _next_link(header: str) -> str | None:
@@ -331,3 +323,27 @@ class SyncPass:
                 if isinstance(obj, dict) and isinstance(obj.get("library"), dict):
                     self.name = self.name or obj["library"].get("name")
             self.upserts.extend((kind, d) for d in envelope_data(response.body or []))
+
+    def fetch_changed(
+        self,
+        client: ApiClient,
+        cache: ObjectCache,
+        part: str,
+        prefix: str,
+        listed: tuple[dict[str, int], dict[str, int]],
+    ) -> tuple[dict[str, int], dict[str, int], list[ApiResponse]]:
+        """Fetch the listed items and collections whose version the cache does not hold.
+
+        ``listed`` is (item key → version, collection key → version) as the server listed
+        them; returns the cache's versions of both kinds and the item responses.
+        """
+        have = cache.versions(part, "item")
+        have_c = cache.versions(part, "collection")
+        changed = sorted(k for k, v in listed[0].items() if have.get(k) != v)
+        changed_c = sorted(k for k, v in listed[1].items() if have_c.get(k) != v)
+        responses = client.get_batches(f"{prefix}/items", changed, "itemKey",
+                                       {"includeTrashed": "1"})  # fmt: skip
+        self.take("item", responses)
+        self.take("collection", client.get_batches(f"{prefix}/collections", changed_c,
+                                                   "collectionKey", {}))  # fmt: skip
+        return have, have_c, responses

@@ -39,6 +39,7 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
+from zotsync.sources.selection import restrict_to_collections  # noqa: F401  (re-export)
 
 JsonObj = dict[str, Any]
 
@@ -394,28 +395,3 @@ def library_to_objects(
         items.extend(children_to_data(item, style))
     colls = [collection_to_data(c, library.version or 0) for c in library.collections.values()]
     return items, colls
-
-
-def restrict_to_collections(library: Library, names: Iterable[str]) -> Library:
-    """Keep items in the named collections or below (a name or a ``A/B`` path, any case).
-
-    Raises ``KeyError`` naming the first collection that does not exist, so the caller can
-    turn it into a configuration error listing what is there.
-    """
-    wanted: set[str] = set()
-    for name in names:
-        matches = [
-            key
-            for key, coll in library.collections.items()
-            if name.casefold()
-            in (coll.name.casefold(), "/".join(library.collection_path(key)).casefold())
-        ]
-        if not matches:
-            raise KeyError(name)
-        for key in matches:
-            wanted |= library.descendants(key)
-    if not wanted:
-        return library
-    items = [i for i in library.items if wanted.intersection(i.collections)]
-    return Library(library.ref, items, library.collections, library.version,
-                   library.data_dir, library.name)  # fmt: skip

@@ -39,6 +39,28 @@ from zotsync.vault.disk import stop_on_disk_error
 log = logging.getLogger(__name__)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 OUR_TABLES = frozenset({"migrations", "meta", "items", "runs", "files"})
+#: Semantic Scholar answers per paper (:mod:`zotsync.refs.cache`)
+REFS_CACHE_TABLE = """
+CREATE TABLE IF NOT EXISTS refs_cache (
+    paper_id_key TEXT PRIMARY KEY,
+    fetched_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    payload TEXT
+)
+"""
+#: arXiv abstracts and dates per id (:mod:`zotsync.enrich`)
+ARXIV_METADATA_TABLE = """
+CREATE TABLE IF NOT EXISTS arxiv_metadata (
+    arxiv_id TEXT PRIMARY KEY,
+    fetched_at TEXT NOT NULL,
+    found INTEGER NOT NULL,
+    abstract TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT ''
+)
+"""
+#: the caches that can also live in a database of their own (``IF NOT EXISTS``: state
+#: databases made before these migrations already have them)
+CACHE_TABLES = {"refs_cache": REFS_CACHE_TABLE, "arxiv_metadata": ARXIV_METADATA_TABLE}
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -82,7 +104,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    ("0005-refs-cache-table", REFS_CACHE_TABLE),
+    ("0006-arxiv-metadata-table", ARXIV_METADATA_TABLE),
 ]
+
+
+def ensure_cache_table(conn: sqlite3.Connection, name: str) -> None:
+    """Create one of :data:`CACHE_TABLES` on a bare connection (a state DB has it already)."""
+    conn.execute(CACHE_TABLES[name])
 
 
 @dataclass

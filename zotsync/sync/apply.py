@@ -85,7 +85,6 @@ class NoteWriter:
     def __init__(self, vault: Path, *, dry_run: bool = False) -> None:
         self.vault = vault
         self.dry_run = dry_run
-        self.writes = 0
         self._safe_dirs: set[Path] = set()
 
     def abs(self, rel: str) -> Path:
@@ -108,7 +107,6 @@ class NoteWriter:
         if self.dry_run:
             return expect
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.writes += 1
         return write_atomic(path, data.encode("utf-8"), expect=expect)
 
     def create(
@@ -124,7 +122,6 @@ class NoteWriter:
             path = self.abs(target)
             path.parent.mkdir(parents=True, exist_ok=True)
             batch.add(path, rendered.new_note_text().encode("utf-8"))
-            self.writes += 1
         else:
             sig = self._write(target, rendered.new_note_text(), None)
         state.path = target
@@ -233,7 +230,6 @@ class NoteWriter:
             )
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.rename(src, dst)
-        self.writes += 1
         return file_sig(dst)
 
     def conflict_path(self, target: str) -> str:
@@ -265,7 +261,6 @@ class NoteWriter:
                 ensure_inside(self.vault, dest)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(path, dest)
-                self.writes += 1
             state.path = None
             state.deleted = True
             _set_sig(state, None)

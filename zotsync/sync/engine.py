@@ -29,8 +29,8 @@ from typing import Any
 
 from zotsync.config import CITEKEY_SOURCES, Config
 from zotsync.errors import ConflictError, NoteError, TemplateError, ZotsyncError
+from zotsync.library.status import frontmatter_meta
 from zotsync.model import Item, Library
-from zotsync.plan.status import frontmatter_meta
 from zotsync.refs.resolve import RefGraph
 from zotsync.render.images import copy_annotation_images, note_image_paths
 from zotsync.render.note import render_note

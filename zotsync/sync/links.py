@@ -18,9 +18,9 @@ from zotsync.state.db import StateDB
 from zotsync.vault.atomic import WriteConflict, backup_file, file_sig, write_atomic
 from zotsync.vault.links import rewrite_links
 from zotsync.vault.regions import parse_note
+from zotsync.vault.scan import SKIP_DIRS
 
 log = logging.getLogger(__name__)
-SKIP_DIRS = {".zotsync", ".obsidian", ".git", ".trash"}
 
 
 def _markdown_files(vault: Path) -> list[Path]:

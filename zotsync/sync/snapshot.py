@@ -11,12 +11,11 @@ import hashlib
 import json
 import os
 import zlib
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from zotsync.config import Config
-from zotsync.errors import ZotsyncError
-from zotsync.model import Library
+from zotsync.sources.selection import restrict_to_collections
 
 
 def files_fingerprint(paths: list[Path]) -> str | None:
@@ -50,26 +49,5 @@ def config_fingerprint(config: Config) -> str:
     ).hexdigest()
 
 
-def filter_collections(library: Library, names: list[str]) -> Library:
-    """Keep items in the named collections or their subcollections (names or A/B paths)."""
-    if not names:
-        return library
-    wanted: set[str] = set()
-    missing = []
-    for name in names:
-        hits = [
-            key
-            for key, coll in library.collections.items()
-            if coll.name == name or "/".join(library.collection_path(key)) == name.strip("/")
-        ]
-        if not hits:
-            missing.append(name)
-        for key in hits:
-            wanted |= library.descendants(key)
-    if missing:
-        raise ZotsyncError(
-            f"no collection named {', '.join(repr(m) for m in missing)} in the library",
-            fix="check the name with Zotero (a nested collection may be given as Parent/Child)",
-        )
-    items = [i for i in library.items if wanted & set(i.collections)]
-    return replace(library, items=items)
+#: the engine's name for the one collection filter (applied to every source's library)
+filter_collections = restrict_to_collections

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from zotsync.errors import NoteError
-from zotsync.vault.regions import ParsedNote, newline_of, parse_note
+from zotsync.vault.regions import ParsedNote, newline_of, parse_note, replace_spans
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -314,18 +314,11 @@ def splice_frontmatter(
     if not edits and not appended:
         return text
     edits.sort()
-    out: list[str] = []
-    pos = 0
-    for s, e, new in edits:
-        out.append(yaml_text[pos:s])
-        out.append(new)
-        pos = e
-    tail = yaml_text[pos:]
-    if appended and tail and not tail.endswith("\n"):
-        tail += nl
-    out.append(tail)
-    out.extend(appended)
-    result = text[:ystart] + "".join(out) + text[yend:]
+    body = replace_spans(yaml_text, edits)
+    has_tail = len(yaml_text) > (edits[-1][1] if edits else 0)
+    if appended and has_tail and not body.endswith("\n"):
+        body += nl  # the last kept line had no line break: give it one before the new keys
+    result = text[:ystart] + body + "".join(appended) + text[yend:]
     _verify(result, old, updates, remove)
     return result
 

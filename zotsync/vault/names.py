@@ -6,7 +6,9 @@ wikilink target), no control characters, no leading/trailing dots or spaces, no 
 device names (``CON``, ``com1.txt``…), NFC, at most ``max_len`` characters and
 :data:`MAX_STEM_BYTES` UTF-8 bytes — leaving room in the OS's 255-byte limit for ``.md`` and
 the atomic writer's temp suffix. :func:`safe_filename` is idempotent, so a name already on
-disk is recognised as "what the title gives".
+disk is recognised as "what the title gives". :func:`safe_segment` is the same cleaning for
+index-note paths (a tag or collection name per folder), where every unsafe character becomes
+``-`` and an empty name ``-``.
 
 Identity never depends on the name (it is the ``zotero-key`` in the frontmatter), but users
 link to names, so :func:`assign_names` keeps an existing name whenever it still fits and
@@ -21,6 +23,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from zotsync.errors import ConfigError
 
@@ -50,6 +53,8 @@ _REPLACE = str.maketrans(
         "]": " ",
     }
 )
+#: index paths: every character a file name or a wikilink cannot hold becomes a dash
+_DASHES = str.maketrans(dict.fromkeys('\\/:*?"<>|#^[]', "-"))
 _SPACE_RE = re.compile(r"\s+")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 
@@ -74,24 +79,44 @@ def _strip_edges(name: str) -> str:
     return name.strip(" .")
 
 
-def _unreserve(name: str) -> str:
+def _unreserve(name: str, mark: str) -> str:
     head, dot, rest = name.partition(".")
     if head.rstrip(" ").upper() in _RESERVED:
-        return head.rstrip(" ") + "_" + dot + rest
+        return head.rstrip(" ") + mark + dot + rest
     return name
 
 
-def _once(title: str, max_len: int, max_bytes: int) -> str:
+class _Style(NamedTuple):
+    table: dict[int, str]  # unsafe characters → replacements
+    mark: str  # appended to a reserved device name
+    fallback: str  # for a name that cleans to nothing
+
+
+_FILE = _Style(_REPLACE, "_", FALLBACK)
+_SEGMENT = _Style(_DASHES, "-", "-")
+
+
+def _once(title: str, max_len: int, max_bytes: int, style: _Style) -> str:
     s = unicodedata.normalize("NFC", title)
     if not s.isprintable():  # fast path: most titles have no control characters at all
         s = "".join(" " if _is_control(ch) else ch for ch in s)
-    s = s.translate(_REPLACE)
+    s = s.translate(style.table)
     s = _SPACE_RE.sub(" ", s)
     s = _strip_edges(s)
     s = _strip_edges(_truncate(s, max_len, max_bytes))
-    s = _unreserve(s)
+    s = _unreserve(s, style.mark)
     s = unicodedata.normalize("NFC", s)
-    return s or FALLBACK
+    return s or style.fallback
+
+
+def _clean(title: str, max_len: int, max_bytes: int, style: _Style) -> str:
+    s = _once(title, max_len, max_bytes, style)
+    for _ in range(4):  # the steps can interact at the limits; iterate to the fixed point
+        again = _once(s, max_len, max_bytes, style)
+        if again == s:
+            return s
+        s = again
+    return s
 
 
 @functools.lru_cache(maxsize=65536)
@@ -102,13 +127,13 @@ def safe_filename(title: str, *, max_len: int = 120, max_bytes: int = MAX_STEM_B
     """
     if max_len < len(FALLBACK) + 1:
         raise ValueError("max_len is too small for a file name")
-    s = _once(title, max_len, max_bytes)
-    for _ in range(4):  # the steps can interact at the limits; iterate to the fixed point
-        again = _once(s, max_len, max_bytes)
-        if again == s:
-            return s
-        s = again
-    return s
+    return _clean(title, max_len, max_bytes, _FILE)
+
+
+@functools.lru_cache(maxsize=16384)
+def safe_segment(name: str) -> str:
+    """One part of an index note's path: unsafe characters as ``-``, never empty or ``..``."""
+    return _clean(name, 120, MAX_STEM_BYTES, _SEGMENT)
 
 
 def format_pattern(pattern: str, values: Mapping[str, str]) -> str:

@@ -204,10 +204,14 @@ def splice_regions(text: str, contents: Mapping[str, str]) -> str:
             continue
         nl = newline_of(text[region.outer_start : region.start])
         spans.append((region.start, region.end, _normalise_content(content, nl)))
-    spans.sort()
+    return replace_spans(text, spans)
+
+
+def replace_spans(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    """``text`` with each non-overlapping ``(start, end, new)`` span replaced; the rest kept."""
     out: list[str] = []
     pos = 0
-    for start, end, new in spans:
+    for start, end, new in sorted(spans):
         out.append(text[pos:start])
         out.append(new)
         pos = end

@@ -29,7 +29,10 @@ from zotsync.errors import NoteError
 from zotsync.vault.atomic import FileSig, sig_of
 from zotsync.vault.frontmatter import load_yaml
 
-DEFAULT_SKIP_DIRS = (".zotsync", ".obsidian", ".trash", ".git")
+#: folders no vault walk enters, and whose changes the daemon ignores: zotsync's own state,
+#: Obsidian's settings, its trash and git's store (the one list; everything imports it)
+SKIP_DIRS = frozenset({".zotsync", ".obsidian", ".trash", ".git"})
+DEFAULT_SKIP_DIRS = SKIP_DIRS
 _HEAD = 16384
 _FM_RE = re.compile(r"\A\ufeff?---\r?\n(.*?)^---[ \t]*\r?$", re.S | re.M)
 _KEY_LINE_RE = re.compile(r"^zotero-key[ \t]*:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*\r?$", re.M)
