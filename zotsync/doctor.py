@@ -244,9 +244,12 @@ def _tag_checks(vault: Path, config: Config) -> list[Check]:
     """Advice when the library's only tags are automatic ones, which are left out by default."""
     from zotsync.tag_kinds import automatic_tags_hint
 
-    if not (vault / api.STATE_DIR / "state.sqlite").exists():
-        return []  # doctor creates no file; nothing synced yet, nothing known
-    state = api.open_state(vault)
+    from zotsync.state.db import state_db_problem
+
+    path = vault / api.STATE_DIR / "state.sqlite"
+    if not path.exists() or state_db_problem(path):
+        return []  # doctor creates and moves no file; nothing known (a damage is reported above)
+    state = api.open_state(vault, readonly=True)
     try:
         hint = automatic_tags_hint(state, config)
     finally:
