@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zotsync import api
-from zotsync.config import Config
+from zotsync.config import CITEKEY_SOURCES, Config
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.adopt_step import find_adoptions, wanted_items
 from zotsync.sync.adoption import Ambiguity, Match
@@ -95,13 +95,14 @@ def preview(
         for s in states.values()
         if s.path and s.sig is not None
     }
-    notes = scan_notes(vault, known=known)
+    key_field = "citekey" if config.source in CITEKEY_SOURCES else "zotero-key"
+    notes = scan_notes(vault, known=known, key_field=key_field)
     claims: dict[str, list[NoteSeen]] = {}
     for note in notes:
         if note.key:
             sig = (note.sig.mtime_ns, note.sig.size, note.sig.ino)
             claims.setdefault(note.key, []).append(NoteSeen(note.path.as_posix(), sig))
-    plan = find_adoptions(vault, library, notes, states, claims)
+    plan = find_adoptions(vault, library, notes, states, claims, claim_field=key_field)
     report = AdoptReport(items=len(library.items), ambiguous=plan.ambiguous)
     report.adopt = [
         plan.matches[k] for k in sorted(plan.matches, key=lambda k: plan.matches[k].path)

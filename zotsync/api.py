@@ -41,6 +41,8 @@ class SourceOptions:
     bbt_json: str | None = None
     library: str | None = None
     collections: list[str] = field(default_factory=list)
+    bibtex: str | None = None
+    csl_json: str | None = None
 
     def updates(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -52,6 +54,11 @@ class SourceOptions:
         if self.bbt_json:
             out["bbt_json"] = str(Path(self.bbt_json).expanduser().resolve())
             out.setdefault("source", "bbt-json")
+        for key, kind in (("bibtex", "bibtex"), ("csl_json", "csl-json")):
+            value = getattr(self, key)
+            if value:
+                out[key] = str(Path(value).expanduser().resolve())
+                out.setdefault("source", kind)
         if self.library:
             out["library"] = self.library
         if self.collections:
@@ -127,6 +134,19 @@ def make_source(config: Config, vault: Path) -> Source:
         if not config.bbt_json:
             raise ConfigError(["bbt-json: the source bbt-json needs --bbt-json PATH"])
         return BbtJsonSource(Path(config.bbt_json).expanduser())
+    if kind in ("bibtex", "csl-json"):
+        option = "bibtex" if kind == "bibtex" else "csl_json"
+        path = getattr(config, option)
+        if not path:
+            flag = option.replace("_", "-")
+            raise ConfigError([f"{flag}: the source {kind} needs --{flag} PATH"])
+        if kind == "bibtex":
+            from zotsync.sources.bibtex import BibtexSource
+
+            return BibtexSource(Path(path).expanduser())
+        from zotsync.sources.csl_json import CslJsonSource
+
+        return CslJsonSource(Path(path).expanduser())
     if kind == "web":
         from zotsync.sources.credentials import api_key
         from zotsync.sources.web import WebSource
@@ -283,6 +303,9 @@ def _sync_locked(
             planning.record_library(
                 state, config.library, result.library, graph, result.written_frontmatter
             )
+            from zotsync.tag_kinds import record_tag_kinds
+
+            record_tag_kinds(state, result.library)
             # free the library before indexes are built: at 40,000 items it is most of the memory
             result.library = None
             result.written_frontmatter = {}

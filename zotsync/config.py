@@ -20,7 +20,9 @@ import yaml
 from zotsync.errors import ConfigError
 
 CONFIG_NAME = "zotsync.yaml"
-SOURCES = ("sqlite", "local", "web", "bbt-json", "demo")
+SOURCES = ("sqlite", "local", "web", "bbt-json", "bibtex", "csl-json", "demo")
+#: sources without Zotero item keys: an item is known by its citekey (frontmatter ``citekey``)
+CITEKEY_SOURCES = ("bibtex", "csl-json")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_NAMES = {d.lower(): d for d in WEEKDAYS} | {
     full.lower(): d
@@ -105,6 +107,8 @@ class Config:
     source: str = "sqlite"
     zotero_db: str | None = None
     bbt_json: str | None = None
+    bibtex: str | None = None
+    csl_json: str | None = None
     library: str = "user"
     collections: list[str] = field(default_factory=list)
     papers_folder: str = "Papers"
@@ -114,6 +118,8 @@ class Config:
     archive_folder: str | None = None
     base_attachment_path: str | None = None
     writeback: bool = False
+    standalone: bool = True
+    automatic_tags: bool = False
     refs: RefsConfig = field(default_factory=RefsConfig)
     plan: PlanConfig = field(default_factory=PlanConfig)
     index: IndexConfig = field(default_factory=IndexConfig)

@@ -174,13 +174,45 @@ def run_doctor(vault: Path) -> list[Check]:
                         "zotsync sync --bbt-json /path/to/export.json",
                     )
                 )
+        elif config.source in ("bibtex", "csl-json"):
+            checks.append(_file_source_check(config, vault))
         else:
             checks.append(Check("source", True, f"{config.source} (bundled, nothing to check)"))
     except ZotsyncError as exc:
         checks.append(Check(f"source {config.source}", False, exc.message, exc.fix))
     if config.refs.enabled and config.source != "demo":
         checks.append(_s2_check())
+    checks += _tag_checks(vault, config)
     return checks
+
+
+def _file_source_check(config: Config, vault: Path) -> Check:
+    """A .bib or CSL-JSON file: readable, how many entries, and the first unreadable one."""
+    library = api.make_source(config, vault).read()
+    count = f"{len(library.items)} entries"
+    if library.problems:
+        more = f" (and {len(library.problems) - 1} more)" if len(library.problems) > 1 else ""
+        return Check(
+            config.source,
+            False,
+            f"{count} read; {library.problems[0]}{more}",
+            "fix the entry in the file; the other entries sync meanwhile",
+        )
+    return Check(config.source, True, count)
+
+
+def _tag_checks(vault: Path, config: Config) -> list[Check]:
+    """Advice when the library's only tags are automatic ones, which are left out by default."""
+    from zotsync.tag_kinds import automatic_tags_hint
+
+    if not (vault / api.STATE_DIR / "state.sqlite").exists():
+        return []  # doctor creates no file; nothing synced yet, nothing known
+    state = api.open_state(vault)
+    try:
+        hint = automatic_tags_hint(state, config)
+    finally:
+        state.close()
+    return [Check("tags", True, hint)] if hint else []
 
 
 __all__ = ["Check", "api", "run_doctor"]

@@ -249,6 +249,16 @@ class Item:
     version: int = 0
     citekey: str = ""
     library: LibraryRef = field(default_factory=LibraryRef)
+    #: what ``key`` is: a Zotero item key, or (``bibtex``/``csl-json`` sources, which have no
+    #: Zotero keys) the citekey — then notes get no ``zotero-key`` and no ``zotero://`` links
+    keyed_by: Literal["zotero", "citekey"] = "zotero"
+    #: keys this item was known by before (a standalone attachment that was given a parent
+    #: item: its note becomes the parent's note)
+    former_keys: list[str] = field(default_factory=list)
+
+    @property
+    def has_zotero_key(self) -> bool:
+        return self.keyed_by == "zotero"
 
     @property
     def title(self) -> str:
@@ -286,6 +296,12 @@ class Library:
     version: int | None = None
     data_dir: str | None = None
     name: str = "My Library"
+    #: entries the source could not read, one line each (``line 12: …``): reported as failed
+    #: items while the rest syncs
+    problems: list[str] = field(default_factory=list)
+    #: keys of items that exist in the source but could not be read this time: their notes
+    #: are left as they are (neither updated nor treated as deleted)
+    unreadable: set[str] = field(default_factory=set)
 
     def collection_path(self, key: str) -> list[str]:
         """Names from the top-level collection down to ``key`` (cycles are cut)."""

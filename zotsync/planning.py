@@ -384,6 +384,9 @@ def status(vault: Path) -> dict[str, Any]:
             "next_plan": default_week(upcoming.date()) if upcoming else None,
             "next_plan_at": upcoming.isoformat(timespec="minutes") if upcoming else None,
         }
+        from zotsync.tag_kinds import automatic_tags_hint
+
+        data["automatic_tags_hint"] = automatic_tags_hint(state, config)
         return data
     finally:
         state.close()

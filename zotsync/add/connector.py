@@ -174,11 +174,37 @@ class ConnectorClient:
             return []
         return [t for t in targets if isinstance(t, dict)]
 
-    def update_session(self, session_id: str, target: str | None, tags: Sequence[str]) -> None:
-        """Move the session's items to ``target`` (``C12``/``L1``) and add manual tags."""
-        body: dict[str, Any] = {"sessionID": session_id, "tags": ", ".join(tags)}
-        if target:
-            body["target"] = target
+    def selected_target(self) -> str | None:
+        """The tree-view id (``C12``/``L1``) of what is selected in the Zotero window.
+
+        ``getSelectedCollection`` reports the collection's number as ``id`` (null when a
+        library is selected, then ``libraryID`` names it); ``updateSession`` wants ``C``/``L``
+        ids, and answers 500 without one, so this is what an add with no ``--collection``
+        sends: the paper stays where the user is looking.
+        """
+        response = self._post_json("getSelectedCollection", {})
+        if response.status_code != 200:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        ident, library = body.get("id"), body.get("libraryID")
+        if isinstance(ident, int) and not isinstance(ident, bool):
+            return f"C{ident}"
+        if isinstance(library, int) and not isinstance(library, bool):
+            return f"L{library}"
+        return None
+
+    def update_session(self, session_id: str, target: str, tags: Sequence[str]) -> None:
+        """Move the session's items to ``target`` (``C12``/``L1``) and add manual tags.
+
+        The desktop needs ``target`` and reads ``tags`` as one comma-separated string; tags
+        given here become manual tags (those inside ``saveItems`` are made automatic).
+        """
+        body: dict[str, Any] = {"sessionID": session_id, "target": target, "tags": ", ".join(tags)}
         response = self._post_json("updateSession", body)
         if response.status_code not in (200, 201, 204):
             raise RemoteError(

@@ -189,6 +189,8 @@ def _via_connector(
         target = find_target(conn.targets(), collection)
         if target is None:
             raise ConfigError([f"collection {collection!r} not found in Zotero (or ambiguous)"])
+    elif tags:
+        target = conn.selected_target()  # the desktop's updateSession needs one (500 without)
     upload = conn.supports_attachment_upload()
     for pid, paper in todo:
         item = translator_item(paper, requested_version=pid.version)
@@ -197,7 +199,7 @@ def _via_connector(
             pdf = False
             if upload and paper.pdf_url:
                 pdf = _upload_pdf(conn, session, item, paper, download)
-            if target or tags:
+            if target:
                 conn.update_session(session, target, tags)
         except RemoteError as err:
             result.skipped.append((_display(pid), f"failed: {err.message}"))

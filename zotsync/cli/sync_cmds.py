@@ -13,7 +13,14 @@ from zotsync.cli.common import Ctx, common_options
 from zotsync.errors import EXIT_CONFLICT, EXIT_OK, EXIT_PARTIAL
 from zotsync.sync.engine import SyncOptions
 
-SOURCES = click.Choice(["sqlite", "local", "web", "bbt-json", "demo"])
+SOURCES = click.Choice(["sqlite", "local", "web", "bbt-json", "bibtex", "csl-json", "demo"])
+_FILE_SOURCES = "zotsync.file_sources"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """Keep --bibtex/--csl-json in the click context: commands need no extra parameters."""
+    if value is not None and param.name:
+        ctx.meta.setdefault(_FILE_SOURCES, {})[param.name] = str(value)
 
 
 def source_options(func: Any) -> Any:
@@ -26,6 +33,20 @@ def source_options(func: Any) -> Any:
     )(func)
     func = click.option(
         "--bbt-json", type=click.Path(path_type=Path), help="Better BibTeX JSON export file."
+    )(func)
+    func = click.option(
+        "--bibtex",
+        type=click.Path(path_type=Path),
+        expose_value=False,
+        callback=_remember,
+        help="BibTeX/BibLaTeX file (bibtex source).",
+    )(func)
+    func = click.option(
+        "--csl-json",
+        type=click.Path(path_type=Path),
+        expose_value=False,
+        callback=_remember,
+        help="CSL-JSON export file (csl-json source).",
     )(func)
     func = click.option("--library", help="user, user:ID or group:ID (web/local sources).")(func)
     func = click.option(
@@ -44,12 +65,16 @@ def make_source_options(
     library: str | None,
     collections: tuple[str, ...],
 ) -> api.SourceOptions:
+    click_ctx = click.get_current_context(silent=True)
+    files: dict[str, str] = click_ctx.meta.get(_FILE_SOURCES, {}) if click_ctx else {}
     return api.SourceOptions(
         source=source,
         zotero_db=str(zotero_db) if zotero_db else None,
         bbt_json=str(bbt_json) if bbt_json else None,
         library=library,
         collections=list(collections),
+        bibtex=files.get("bibtex"),
+        csl_json=files.get("csl_json"),
     )
 
 
@@ -256,4 +281,6 @@ def status_cmd(ctx: Ctx) -> int:
     )
     if data.get("next_plan"):
         ctx.out(f"next weekly plan: {data['next_plan']}")
+    if data.get("automatic_tags_hint"):
+        ctx.out(f"tags: {data['automatic_tags_hint']}")
     return EXIT_OK

@@ -105,7 +105,8 @@ def attachment_links(
         if kind == "url":
             links.append(AttachmentLink(title, kind, att.url or None, None))
             continue
-        open_url = open_link(item.library, att.key) if kind != "file" else None
+        # a file known only from a .bib (no Zotero attachment key) has no reader link
+        open_url = open_link(item.library, att.key) if kind != "file" and att.key else None
         file_url: str | None = None
         if att.link_mode in ("imported_file", "imported_url"):
             if data_dir is not None and att.filename:

@@ -116,6 +116,13 @@ def display_doi(item: Item) -> str:
     return "" if raw.lower().startswith("10.48550/") else raw
 
 
+def zotero_select_link(item: Item) -> str:
+    """``zotero://select/…/items/KEY``, or "" for an item without a Zotero key."""
+    if not item.has_zotero_key:
+        return ""
+    return f"zotero://select/{item.library.uri_path}/items/{item.key}"
+
+
 def title_alias(item: Item, stem: str) -> list[str]:
     """``[title]`` when the note is not named after the title, else nothing.
 
@@ -158,9 +165,12 @@ def frontmatter_values(
         "arxiv": ids.arxiv or "",
         "url": item.fields.get("url", ""),
         "citekey": item.citekey,
-        "zotero-key": item.key,
-        "zotero-library": item.library.label if item.library.type == "group" else "",
-        "zotero-link": f"zotero://select/{item.library.uri_path}/items/{item.key}",
+        # a library read from a .bib or CSL-JSON file has no Zotero keys: no zotero-* keys
+        "zotero-key": item.key if item.has_zotero_key else "",
+        "zotero-library": item.library.label
+        if item.library.type == "group" and item.has_zotero_key
+        else "",
+        "zotero-link": zotero_select_link(item),
         "collections": links.collection_paths,
         "related": [f"[[{name}]]" for name in links.related],
         "references": links.references_fm if with_ref_links else [],
@@ -226,7 +236,7 @@ def note_context(
         "abstract": item.fields.get("abstractNote", "").strip(),
         "fields": item.fields,
         "tags": [t.name for t in item.tags],
-        "zotero_link": f"zotero://select/{item.library.uri_path}/items/{item.key}",
+        "zotero_link": zotero_select_link(item),
         "attachments": attachment_links(item, data_dir=data_dir, base_dir=base_dir),
         "related": [f"[[{name}]]" for name in links.related],
         "references": links.references_text.strip(),

@@ -83,8 +83,13 @@ def find_adoptions(
     claims: Mapping[str, Sequence[NoteSeen]],
     *,
     recreate: bool = False,
+    claim_field: str = "zotero-key",
 ) -> AdoptionPlan:
-    """Match the items that need a note with the files that already stand for them."""
+    """Match the items that need a note with the files that already stand for them.
+
+    ``claim_field`` is the frontmatter key the scan identified notes by (``citekey`` for the
+    bibtex and csl-json sources); it names the evidence of notes claimed that way.
+    """
     source_keys = {i.key for i in library.items}
     plan = AdoptionPlan()
     for key in sorted(source_keys & set(claims)):
@@ -94,10 +99,10 @@ def find_adoptions(
         if state is not None and state.path is not None:
             continue
         if len(seen) == 1:
-            plan.matches[key] = Match(key, seen[0].path, ("zotero-key",))
+            plan.matches[key] = Match(key, seen[0].path, (claim_field,))
         else:
             paths = tuple(sorted(n.path for n in seen))
-            links = tuple((key, p, ("zotero-key",)) for p in paths)
+            links = tuple((key, p, (claim_field,)) for p in paths)
             plan.ambiguous.append(Ambiguity((key,), paths, links))
     wanted = wanted_items(library, states, claims, recreate=recreate)
     if not wanted:

@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from zotsync.config import Config
+from zotsync.config import CITEKEY_SOURCES, Config
 from zotsync.errors import ConflictError, NoteError, TemplateError, ZotsyncError
 from zotsync.model import Item, Library
 from zotsync.plan.status import frontmatter_meta
@@ -121,7 +121,9 @@ class Engine:
             for s in states.values()
             if s.path and s.sig is not None
         }
-        notes = scan_notes(self.vault, known=known)
+        # notes of a library read from a .bib/CSL-JSON file are known by their citekey
+        key_field = "citekey" if self.config.source in CITEKEY_SOURCES else "zotero-key"
+        notes = scan_notes(self.vault, known=known, key_field=key_field)
         source_fp = files_fingerprint(self.source.watch_paths())
         global_fp = self._global_fp()
         if self._nothing_changed(options, notes, states, source_fp, global_fp):
@@ -133,6 +135,8 @@ class Engine:
         self._data_dir = library.data_dir
         result.library = library
         result.items = len(library.items)
+        result.failed += len(library.problems)  # entries the source could not read
+        result.errors.extend(library.problems)
         doomed = mass_deletion(len(library.items), states)
         if doomed and not options.force_delete:
             raise ConflictError(
@@ -151,7 +155,13 @@ class Engine:
                 )
         source_keys = {i.key for i in library.items}
         adoption = find_adoptions(
-            self.vault, library, notes, states, claims, recreate=options.recreate
+            self.vault,
+            library,
+            notes,
+            states,
+            claims,
+            recreate=options.recreate,
+            claim_field=key_field,
         )
         self._retired = claim_adopted(adoption, claims, states, notes, source_keys)
         self._adopted = set(adoption.matches)
@@ -189,6 +199,10 @@ class Engine:
             for a in actions
         ]
         actions = settle_actions(actions, self._retired, adoption.ambiguous_keys)
+        if library.unreadable:  # unreadable now, not deleted: leave their notes alone
+            actions = [
+                replace(a, kind="skip") if a.key in library.unreadable else a for a in actions
+            ]
         acting = [a for a in actions if a.kind not in ("unchanged", "skip")]
         result.acted = len(acting)
         if options.dry_run:  # the plan of actions is printed only for --dry-run
@@ -348,6 +362,7 @@ class Engine:
                     links,
                     self.templates,
                     callouts=self.config.callouts,
+                    include_auto_tags=self.config.automatic_tags,
                     with_ref_links=self.config.refs.frontmatter_links,
                 )
                 state.title = item.title

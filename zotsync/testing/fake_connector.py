@@ -5,7 +5,11 @@ Endpoints: ``GET /connector/ping`` (200 "Zotero is running"), ``POST /connector/
 ``SESSION_EXISTS`` for a reused session id or when told to with ``session_conflicts``; 400
 ``CONNECTOR_VERSION_OUTDATED`` when a client sends an API version header lower than the
 server's), ``saveAttachment`` (201; 400 ``SESSION_NOT_FOUND``/``METADATA_NOT_PROVIDED``),
-``getSelectedCollection`` (targets) and ``updateSession``. Every request is recorded
+``getSelectedCollection`` (the selected library or collection, ``selected``, and the targets)
+and ``updateSession``, which answers as the desktop does: 500 when ``target`` is missing (it
+reads ``data.target[0]``) or ``tags`` is not one comma-separated string, 400
+``COLLECTION_NOT_FOUND`` for an unknown target; ``tag_lists`` holds the tags it applied, as
+manual tags. Every request is recorded
 (method, path, headers, body) so tests can check exactly what a client sent. POST bodies to
 JSON endpoints must be ``application/json`` (400 otherwise), as in Zotero.
 """
@@ -46,10 +50,14 @@ class FakeConnector:
             {"id": "C11", "name": "NLP", "level": 2},
         ]
     )
+    #: the tree-view id of what is selected in the Zotero window (``L1`` or ``C10``)
+    selected: str = "L1"
     requests: list[Recorded] = field(default_factory=list)
     sessions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     attachments: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    #: (session id, target, manual tags) per accepted updateSession
+    moved: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -133,22 +141,40 @@ class FakeConnector:
                 json.dumps({"items": items, "singleFile": False}).encode(),
             )
         if endpoint == "getSelectedCollection":
-            payload = {
-                "libraryID": 1,
-                "libraryName": "My Library",
-                "libraryEditable": True,
-                "editable": True,
-                "id": None,
-                "name": "My Library",
-                "targets": self.targets,
-            }
-            return 200, "application/json", json.dumps(payload).encode()
+            return 200, "application/json", json.dumps(self._selection()).encode()
         if endpoint == "updateSession":
-            if body.get("sessionID") not in self.sessions:
-                return 400, "application/json", b'{"error":"SESSION_NOT_FOUND"}'
-            self.updates.append(body)
-            return 200, "application/json", b"{}"
+            return self._update_session(body)
         return 404, text, b"No endpoint found"
+
+    def _selection(self) -> dict[str, Any]:
+        """As the desktop reports it: ``id`` is the collection's number, or null for a library."""
+        names = {str(t.get("id")): str(t.get("name")) for t in self.targets}
+        collection = self.selected.startswith("C")
+        return {
+            "libraryID": 1,
+            "libraryName": names.get("L1", "My Library"),
+            "libraryEditable": True,
+            "editable": True,
+            "id": int(self.selected[1:]) if collection else None,
+            "name": names.get(self.selected, "My Library"),
+            "targets": self.targets,
+        }
+
+    def _update_session(self, body: dict[str, Any]) -> tuple[int, str, bytes]:
+        if not body.get("sessionID"):
+            return 400, "application/json", b'{"error":"SESSION_ID_NOT_PROVIDED"}'
+        if body["sessionID"] not in self.sessions:
+            return 400, "application/json", b'{"error":"SESSION_NOT_FOUND"}'
+        target, tags = body.get("target"), body.get("tags", "")
+        if not isinstance(target, str) or not target or not isinstance(tags, str):
+            # the desktop reads data.target[0] and calls tags.trim(): a TypeError, HTTP 500
+            return 500, "text/plain", b"TypeError: data.target is undefined"
+        if target not in {str(t.get("id")) for t in self.targets}:
+            return 400, "application/json", b'{"error":"COLLECTION_NOT_FOUND"}'
+        self.updates.append(body)
+        names = [t.strip() for t in tags.split(",") if t.strip()]
+        self.moved.append((body["sessionID"], target, names))
+        return 200, "application/json", b"{}"
 
     def _save_attachment(self, rec: Recorded) -> tuple[int, str, bytes]:
         session = (rec.query.get("sessionID") or [""])[0]

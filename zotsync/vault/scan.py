@@ -66,12 +66,23 @@ def read_head(path: Path) -> str:
         raise
 
 
-def identity_of(text: str, *, parse_yaml: bool = True) -> tuple[str | None, str | None]:
-    """``(zotero-key, zotero-library)`` from a note's head; NoteError if its YAML is broken."""
+def identity_of(
+    text: str, *, parse_yaml: bool = True, key_field: str = "zotero-key"
+) -> tuple[str | None, str | None]:
+    """``(zotero-key, zotero-library)`` from a note's head; NoteError if its YAML is broken.
+
+    ``key_field="citekey"`` is for libraries without Zotero keys (the bibtex and csl-json
+    sources), whose notes are known by their ``citekey``.
+    """
     m = _FM_RE.match(text)
-    if m is None or "zotero-key" not in m.group(1):
+    if m is None or key_field not in m.group(1):
         return None, None
     yaml_text = m.group(1)
+    if key_field != "zotero-key":
+        value = load_yaml(yaml_text, first_line=2).get(key_field)
+        if isinstance(value, list | dict):
+            raise NoteError(f"{key_field} must be a single value")
+        return (None if value is None or value == "" else str(value)), None
     if not parse_yaml:
         keys = _KEY_LINE_RE.findall(yaml_text)
         libs = _LIB_LINE_RE.findall(yaml_text)
@@ -93,6 +104,7 @@ def scan_notes(
     skip_dirs: Collection[str] = DEFAULT_SKIP_DIRS,
     known: Mapping[str, tuple[FileSig, str | None, str | None]] | None = None,
     parse_yaml: bool = True,
+    key_field: str = "zotero-key",
 ) -> list[NoteFile]:
     """Every ``.md`` note in the vault with its identity, sorted by path.
 
@@ -129,7 +141,9 @@ def scan_notes(
                 except OSError:
                     continue
                 found.append(
-                    _note_file(entry.path, rel + name, sig, known.get(rel + name), parse_yaml)
+                    _note_file(
+                        entry.path, rel + name, sig, known.get(rel + name), parse_yaml, key_field
+                    )
                 )
     found.sort(key=lambda n: n.path.as_posix())
     return found
@@ -141,12 +155,15 @@ def _note_file(
     sig: FileSig,
     remembered: tuple[FileSig, str | None, str | None] | None,
     parse_yaml: bool,
+    key_field: str = "zotero-key",
 ) -> NoteFile:
     path = Path(relpath)
     if remembered is not None and remembered[0] == sig:
         return NoteFile(path, sig, remembered[1], remembered[2])
     try:
-        key, library = identity_of(read_head(Path(abspath)), parse_yaml=parse_yaml)
+        key, library = identity_of(
+            read_head(Path(abspath)), parse_yaml=parse_yaml, key_field=key_field
+        )
     except UnicodeDecodeError:
         return NoteFile(path, sig, None, None, "the file is not valid UTF-8")
     except OSError as exc:

@@ -1,0 +1,438 @@
+"""The ``bibtex`` source: a BibTeX or BibLaTeX file, parsed with bibtexparser 2.
+
+Whoever keeps their library as a ``.bib`` — Better BibTeX's "keep updated" export, JabRef, a
+file written by hand — gets notes from it. bibtexparser splits the file into blocks and its
+middlewares do the rest: ``@string`` macros, enclosing braces, co-author splitting and BibTeX's
+name parts (first / von / last / jr), month names to numbers, and LaTeX to Unicode (through
+pylatexenc). What this module adds is the mapping to the model:
+
+* identity is the citekey: ``Item.key`` is the entry key and ``keyed_by="citekey"``, so notes
+  carry ``citekey`` and no ``zotero-key`` (no Zotero key exists);
+* ``{Braced}`` capitals keep their case (decoding removes the braces, never changes case); a
+  name that is one braced group (``{World Health Organization}``) is a single-field creator,
+  and the "von" part stays with the last name as Zotero keeps it;
+* ``date`` (BibLaTeX) or ``year`` + ``month`` become the date; ``keywords`` become tags
+  (Better BibTeX writes Zotero's tags there); ``file`` becomes linked attachments, in Better
+  BibTeX's form (``path;path``) or JabRef's and Zotero's (``description:path:type``);
+* the arXiv id comes from ``eprint`` with ``eprinttype``/``archiveprefix = arXiv`` (the
+  arXiv URL or ``10.48550/arXiv.…`` DOI forms are recognised downstream as for any source);
+* verbatim fields (``url``, ``doi``, ``file``, ``eprint``) are not LaTeX-decoded: a ``%20`` in a
+  URL is not a comment.
+
+A malformed entry (or a duplicate key) is reported with its line number in
+``Library.problems``; its key, when it can be read, goes to ``Library.unreadable`` so its note
+is left alone rather than treated as deleted. The rest of the file syncs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import bibtexparser
+from bibtexparser import middlewares as mw
+from bibtexparser.library import Library as BibLibrary
+from bibtexparser.model import Block, DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
+
+from zotsync.errors import SourceUnavailable
+from zotsync.model import Attachment, Creator, Item, Library, LinkMode, Tag, with_base_fields
+
+#: BibTeX/BibLaTeX entry type → Zotero item type
+ITEM_TYPES = {
+    "article": "journalArticle",
+    "book": "book",
+    "mvbook": "book",
+    "booklet": "book",
+    "collection": "book",
+    "proceedings": "book",
+    "inbook": "bookSection",
+    "incollection": "bookSection",
+    "inproceedings": "conferencePaper",
+    "conference": "conferencePaper",
+    "phdthesis": "thesis",
+    "mastersthesis": "thesis",
+    "thesis": "thesis",
+    "techreport": "report",
+    "report": "report",
+    "manual": "report",
+    "online": "webpage",
+    "www": "webpage",
+    "electronic": "webpage",
+    "unpublished": "manuscript",
+    "patent": "patent",
+    "software": "computerProgram",
+    "dataset": "dataset",
+    "misc": "document",
+}
+NAME_FIELDS = ("author", "editor")
+VERBATIM = frozenset({"url", "doi", "file", "eprint", "pdf", "urldate", "verba", "verbb"})
+#: plain BibTeX fields → Zotero fields (the rest are handled in :func:`entry_to_item`)
+FIELD_MAP = {
+    "title": "title",
+    "shorttitle": "shortTitle",
+    "abstract": "abstractNote",
+    "publisher": "publisher",
+    "volume": "volume",
+    "pages": "pages",
+    "edition": "edition",
+    "series": "series",
+    "isbn": "ISBN",
+    "issn": "ISSN",
+    "language": "language",
+    "langid": "language",
+    "url": "url",
+    "address": "place",
+    "location": "place",
+}
+_KEY_IN_RAW = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)\s*,")
+_STORAGE = re.compile(r"[/\\]storage[/\\]([A-Z0-9]{8})[/\\]([^/\\]+)$")
+#: what LaTeX decoding changes: commands, groups, math, ties, dashes, TeX quotes
+_LATEX = re.compile(r"[\\{}$~%&`]|--|''")
+_EXTENDED_NAME = re.compile(r"^\s*(?:family|given|prefix|suffix)\s*=", re.I)
+_NAME_PART = re.compile(r"(\w+)\s*=\s*(\{[^{}]*\}|[^,]*)")
+_ABSOLUTE = re.compile(r"^(?:/|[A-Za-z]:[\\/]|\\\\)")
+_UNESCAPED = {";": re.compile(r"(?<!\\);"), ":": re.compile(r"(?<!\\):")}
+_MIME = {".pdf": "application/pdf", ".epub": "application/epub+zip", ".html": "text/html",
+         ".htm": "text/html"}  # fmt: skip
+
+
+class _ExtendedNames(mw.BlockMiddleware):
+    """BibLaTeX's extended name format (``family=Wijnen, given=A. J., prefix=van``), which
+    Better BibLaTeX writes for names with particles, turned into BibTeX's ``von Last, Jr,
+    First`` so the name-splitting middleware can read it."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_inplace_modification=True, allow_parallel_execution=True)
+
+    @classmethod
+    def metadata_key(cls) -> str:
+        return "zotsync_extended_names"
+
+    def transform_entry(self, entry: Entry, library: BibLibrary) -> Block:
+        for field in entry.fields:
+            if field.key in NAME_FIELDS and isinstance(field.value, list):
+                enclosing = field.enclosing
+                field.value = [_plain_name(name) for name in field.value]
+                field.enclosing = enclosing
+        return entry
+
+
+def _plain_name(name: object) -> object:
+    if not isinstance(name, str) or not _EXTENDED_NAME.match(name):
+        return name
+    parts = {k.lower(): v.strip() for k, v in _NAME_PART.findall(name)}
+    family = parts.get("family", "")
+    if " " in family and not family.startswith("{"):
+        family = "{" + family + "}"  # one unit, as the exporter meant it
+    last = " ".join(p for p in (parts.get("prefix", ""), family) if p)
+    return ", ".join(p for p in (last, parts.get("suffix", ""), parts.get("given", "")) if p)
+
+
+class _DecodeLatex(mw.LatexDecodingMiddleware):
+    """bibtexparser's LaTeX decoding, minus verbatim fields, plus split name parts.
+
+    The stock middleware decodes every field, which turns a URL's ``%20`` into a comment, and
+    skips name fields once they are lists of name parts; both are fixed here, with the same
+    decoder.
+    """
+
+    def transform_entry(self, entry: Entry, library: BibLibrary) -> Block:
+        kept = [f for f in entry.fields if f.key.lower() in VERBATIM or f.key in NAME_FIELDS]
+        for f in kept:
+            entry.pop(f.key)
+        block = super().transform_entry(entry, library)
+        errors: list[str] = []
+        for f in kept:
+            if f.key in NAME_FIELDS and isinstance(f.value, list):
+                f.value = [self._decode_name(part, errors) for part in f.value]
+            entry.set_field(f)
+        return block
+
+    def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
+        # pylatexenc is slow (most of a parse); plain text needs none of it
+        if not _LATEX.search(python_string):
+            return python_string, ""
+        return super()._transform_python_value_string(python_string)
+
+    def _decode_name(self, name: object, errors: list[str]) -> object:
+        if not isinstance(name, mw.NameParts):
+            return name
+        # a name that is one braced group is an institution: one field, never split
+        single = not name.first and not name.von and len(name.last) == 1
+        single = single and name.last[0].startswith("{") and name.last[0].endswith("}")
+
+        def text(parts: list[str]) -> str:
+            return " ".join(self._transform_all_strings(parts, errors)).strip()
+
+        last = " ".join(p for p in (text(name.von), text(name.last)) if p)
+        last = ", ".join(p for p in (last, text(name.jr)) if p)  # "King, Jr."
+        first = text(name.first)
+        return PersonName(last, first, single or not first)
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A decoded creator name: "von" and "Jr." parts stay with the last name, as Zotero
+    keeps them (``van Beethoven``, ``King, Jr.``)."""
+
+    last: str
+    first: str
+    single: bool
+
+
+def parse_bibtex(text: str) -> BibLibrary:
+    """Split and transform ``text`` with bibtexparser's middlewares (never raises on syntax)."""
+    stack = [
+        mw.NormalizeFieldKeys(),
+        mw.SeparateCoAuthors(),
+        _ExtendedNames(),
+        mw.SplitNameParts(),
+        _DecodeLatex(keep_braced_groups=False, keep_math_mode=False),
+        mw.MonthIntMiddleware(),
+    ]
+    logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)  # problems are ours to report
+    return bibtexparser.parse_string(text, append_middleware=stack)
+
+
+def _value(entry: Entry, name: str) -> str:
+    field = entry.fields_dict.get(name)
+    if field is None:
+        for f in entry.fields:
+            if f.key.lower() == name:
+                field = f
+                break
+    if field is None or isinstance(field.value, list):
+        return ""
+    return " ".join(str(field.value).split())
+
+
+def _creators(entry: Entry) -> list[Creator]:
+    creators: list[Creator] = []
+    for role in NAME_FIELDS:
+        field = entry.fields_dict.get(role)
+        if field is None or not isinstance(field.value, list):
+            continue
+        for name in field.value:
+            if not isinstance(name, PersonName) or not (name.last or name.first):
+                continue
+            if name.single:
+                creators.append(Creator(name.last or name.first, "", role, single=True))
+            else:
+                creators.append(Creator(name.last, name.first, role))
+    return creators
+
+
+def _date(entry: Entry) -> str:
+    """BibLaTeX ``date`` (``2019-06-03``, ``2019-06``, a range's start), else year and month."""
+    date = _value(entry, "date")
+    if date:
+        return date.split("/", 1)[0].strip()
+    year = _value(entry, "year")
+    month_field = entry.fields_dict.get("month")
+    month = month_field.value if month_field is not None else None
+    if year and isinstance(month, int) and 1 <= month <= 12:
+        return f"{year}-{month:02d}"
+    return year
+
+
+def _arxiv(entry: Entry) -> str:
+    kind = (_value(entry, "eprinttype") or _value(entry, "archiveprefix")).lower()
+    eprint = _value(entry, "eprint")
+    if kind == "arxiv" and eprint:
+        return re.sub(r"^arxiv:\s*", "", eprint, flags=re.IGNORECASE)
+    return ""
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\([\\:;{}])", r"\1", text)
+
+
+def file_attachments(raw: str) -> list[Attachment]:
+    """The ``file`` field → linked attachments.
+
+    Better BibTeX writes paths separated by ``;``; JabRef and Zotero's own export write
+    ``description:path:type`` with ``\\:``/``\\;`` escapes. A stored Zotero file
+    (``…/storage/KEY/name``) keeps its attachment key, so the reader link still opens it.
+    """
+    out: list[Attachment] = []
+    for part in _UNESCAPED[";"].split(raw):
+        part = part.strip()
+        if not part:
+            continue
+        pieces = _UNESCAPED[":"].split(part)
+        title, mime, path = "", "", part
+        if len(pieces) >= 3 and not re.fullmatch(r"[A-Za-z]", pieces[0]):
+            title, path, mime = pieces[0], ":".join(pieces[1:-1]), pieces[-1]
+        path = _unescape(path).strip()
+        if not path:
+            continue
+        if "/" not in mime:
+            mime = _MIME.get(Path(path).suffix.lower(), "")
+        stored = _STORAGE.search(path)
+        name = stored.group(2) if stored else re.split(r"[/\\]", path)[-1]
+        mode: LinkMode = "linked_file"
+        out.append(
+            Attachment(
+                key=stored.group(1) if stored else "",
+                title=_unescape(title) or name,
+                link_mode=mode,
+                content_type=mime,
+                path=path,
+            )
+        )
+    return out
+
+
+def entry_to_item(entry: Entry) -> Item:
+    """One parsed entry → an item keyed by its citekey."""
+    kind = entry.entry_type.lower()
+    arxiv = _arxiv(entry)
+    item_type = ITEM_TYPES.get(kind, "document")
+    container = _value(entry, "journaltitle") or _value(entry, "journal")
+    booktitle = _value(entry, "booktitle")
+    if arxiv and not container and kind in ("misc", "online", "article", "unpublished"):
+        item_type = "preprint"
+    fields: dict[str, str] = {}
+    for name, target in FIELD_MAP.items():
+        value = _value(entry, name)
+        if value and target not in fields:
+            fields[target] = value
+    if container:
+        fields["publicationTitle"] = container
+    if booktitle:
+        fields["bookTitle" if item_type == "bookSection" else "proceedingsTitle"] = booktitle
+        fields["publicationTitle"] = booktitle
+    number = _value(entry, "number")
+    if number:
+        fields["issue" if item_type == "journalArticle" else "number"] = number
+    for name in ("school", "institution", "organization"):
+        if _value(entry, name) and "publisher" not in fields:
+            specific = {"report": "institution", "thesis": "university"}.get(item_type)
+            fields[specific or "publisher"] = _value(entry, name)
+            break
+    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", _value(entry, "doi"), flags=re.I)
+    if doi:
+        fields["DOI"] = doi
+    date = _date(entry)
+    if date:
+        fields["date"] = date
+    if arxiv:
+        if item_type == "preprint":
+            fields.update(archiveID=f"arXiv:{arxiv}", repository="arXiv")
+        else:
+            fields["extra"] = f"arXiv: {arxiv}"
+    tags: list[Tag] = []
+    for word in re.split(r"[,;]", _value(entry, "keywords")):
+        if word.strip() and word.strip() not in {t.name for t in tags}:
+            tags.append(Tag(word.strip()))
+    added = _value(entry, "dateadded") or _value(entry, "timestamp")
+    return Item(
+        key=entry.key,
+        item_type=item_type,
+        fields=with_base_fields(item_type, fields),
+        creators=_creators(entry),
+        tags=tags,
+        attachments=file_attachments(_value_raw(entry, "file")),
+        date_added=added,
+        date_modified=_value(entry, "date-modified") or added,
+        citekey=entry.key,
+        keyed_by="citekey",
+    )
+
+
+def _value_raw(entry: Entry, name: str) -> str:
+    field = entry.fields_dict.get(name)
+    return str(field.value) if field is not None and isinstance(field.value, str) else ""
+
+
+def _failure(block: ParsingFailedBlock) -> tuple[str, str | None]:
+    """``line N: what`` for a block bibtexparser could not read, and its key if visible."""
+    line = (block.start_line or 0) + 1
+    raw = block.raw or ""
+    match = _KEY_IN_RAW.match(raw.lstrip())
+    key = match.group(1) if match else None
+    if isinstance(block, DuplicateBlockKeyBlock):
+        return f"line {line}: a second entry with the key '{key}' (the first one is used)", None
+    what = str(block.error).strip().splitlines()[0] if str(block.error).strip() else ""
+    where = f"the entry '{key}'" if key else "an entry"
+    why = f" ({what})" if what else " (unbalanced braces or a missing comma?)"
+    return f"line {line}: {where} could not be read{why}; fix it in the .bib file", key
+
+
+def library_from_bibtex(text: str, *, base: Path | None = None) -> Library:
+    """The whole file → a Library (pure; see the module doc).
+
+    ``base`` is the file's folder: JabRef writes ``file`` paths relative to it.
+    """
+    parsed = parse_bibtex(text)
+    library = Library()
+    for entry in parsed.entries:
+        item = entry_to_item(entry)
+        for att in item.attachments:
+            if base is not None and not _ABSOLUTE.match(att.path):
+                att.path = str(base / att.path)
+        library.items.append(item)
+    for block in parsed.failed_blocks:
+        problem, key = _failure(block)
+        library.problems.append(problem)
+        if key:
+            library.unreadable.add(key)
+    library.unreadable -= {i.key for i in library.items}
+    library.items.sort(key=lambda i: i.key)
+    return library
+
+
+class BibtexSource:
+    """A ``.bib`` file, re-read when its ``(mtime_ns, size)`` changes."""
+
+    name = "bibtex"
+
+    def __init__(self, path: Path, *, retries: int = 3, retry_delay: float = 0.2) -> None:
+        self.path = Path(path)
+        self._retries = retries
+        self._retry_delay = retry_delay
+        self._seen: tuple[int, int] | None = None
+        self._library: Library | None = None
+
+    def watch_paths(self) -> list[Path]:
+        return [self.path]
+
+    def _stamp(self) -> tuple[int, int]:
+        try:
+            st = self.path.stat()
+        except OSError:
+            raise SourceUnavailable(
+                f"the BibTeX file {self.path} does not exist",
+                fix="pass --bibtex PATH (in Zotero with Better BibTeX: File → Export Library…, "
+                "format 'Better BibLaTeX', tick 'Keep updated')",
+            ) from None
+        if not self.path.is_file():
+            raise SourceUnavailable(f"{self.path} is not a file", fix="pass --bibtex PATH")
+        return st.st_mtime_ns, st.st_size
+
+    def read(self) -> Library:
+        stamp = self._stamp()
+        if self._library is not None and stamp == self._seen:
+            return self._library
+        for attempt in range(self._retries):
+            try:
+                text = self.path.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                raise SourceUnavailable(
+                    f"{self.path} is not UTF-8 text", fix="save the .bib file as UTF-8"
+                ) from None
+            except OSError as exc:
+                raise SourceUnavailable(f"cannot read {self.path}: {exc.strerror}") from None
+            library = library_from_bibtex(text, base=self.path.parent)
+            # a file caught half-written (the exporter is rewriting it) stops inside an
+            # entry, or changes under us: read it again after a pause
+            cut = bool(library.problems) and not text.rstrip().endswith(("}", ")"))
+            if (not cut and self._stamp() == stamp) or attempt + 1 == self._retries:
+                break
+            time.sleep(self._retry_delay)
+            stamp = self._stamp()
+        self._library, self._seen = library, stamp
+        return library
