@@ -187,7 +187,8 @@ class NoteWriter:
             # another tool's note: regions go in above the user's body, which stays whole;
             # the owned keys the user already set stay theirs (see vault/foreign.py)
             new_text = insert_after_frontmatter(text, rendered.regions.items())
-            region_hashes = {n: text_hash(c) for n, c in rendered.regions.items()}
+            inserted = parse_note(new_text).regions
+            region_hashes = {n: text_hash(r.content) for n, r in inserted.items()}
             state.named = False
             state.user_keys = held_keys(existing, POLICIES)
         policies = policies_for(POLICIES, state.user_keys)
