@@ -128,21 +128,26 @@ def claim_adopted(
     the adopting key.
     """
     by_path = {n.path.as_posix(): n for n in notes}
+    # indexes by path, built once: a vault rebuilt after losing its state DB adopts every note
+    claimants: dict[str, list[str]] = {}
+    for other, seen in claims.items():
+        if other not in source_keys:
+            for n in seen:
+                claimants.setdefault(n.path, []).append(other)
+    rows: dict[str, list[ItemState]] = {}
+    for k, s in states.items():
+        if s.path and k not in source_keys:
+            rows.setdefault(s.path, []).append(s)
     retired: dict[str, str] = {}
     for key, match in plan.matches.items():
-        for other, seen in list(claims.items()):
-            kept = [n for n in seen if n.path != match.path]
-            if len(kept) != len(seen) and other not in source_keys:
-                retired[other] = key
-                if kept:
-                    claims[other] = kept
-                else:
-                    del claims[other]
-        previous = [
-            s
-            for k, s in states.items()
-            if s.path == match.path and k not in source_keys and k != key
-        ]
+        for other in claimants.get(match.path, ()):
+            retired[other] = key
+            kept = [n for n in claims.get(other, ()) if n.path != match.path]
+            if kept:
+                claims[other] = kept
+            else:
+                claims.pop(other, None)
+        previous = [s for s in rows.get(match.path, ()) if s.key != key]
         retired.update((s.key, key) for s in previous)
         if len(previous) == 1 and key not in states:
             states[key] = dataclasses.replace(
