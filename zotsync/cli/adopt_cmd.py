@@ -45,8 +45,8 @@ def adopt_cmd(ctx: Ctx, dry_run: bool, **source_kwargs: Any) -> int:
             for key, path, evidence in amb.links:
                 ctx.out(f"    {key}  {path}  ({', '.join(evidence)})")
         ctx.out(
-            f"{report.items} items: {len(report.adopt)} existing notes adopted, "
-            f"{report.create} new notes, {len(report.ambiguous)} ambiguous"
+            f"{report.items} items: {len(report.adopt)} to adopt, {report.create} to create, "
+            f"{len(report.ambiguous)} ambiguous"
             + (
                 " (nothing is created for those until one file per paper is left)"
                 if report.ambiguous

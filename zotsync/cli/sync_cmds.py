@@ -205,7 +205,7 @@ def sync_cmd(
             f"{c['renamed']} renamed, {c['trashed']} deleted, {c['unchanged']} unchanged"
             + (f", {c['conflicts']} conflicts" if c["conflicts"] else "")
             + (f", {c['failed']} failed" if c["failed"] else "")
-            + (f", {c['adopted']} existing notes adopted" if c["adopted"] else "")
+            + (f", {c['adopted']} adopted" if c["adopted"] else "")
         )
         for amb in result.ambiguous:
             click.echo(f"ambiguous: {amb['message']} (see `zotsync adopt`)", err=True)

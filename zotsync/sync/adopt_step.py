@@ -81,7 +81,6 @@ def find_adoptions(
     notes: Sequence[NoteFile],
     states: Mapping[str, ItemState],
     claims: Mapping[str, Sequence[NoteSeen]],
-    *,
     recreate: bool = False,
     claim_field: str = "zotero-key",
 ) -> AdoptionPlan:
@@ -119,7 +118,7 @@ def claim_adopted(
     claims: dict[str, list[NoteSeen]],
     states: dict[str, ItemState],
     notes: Sequence[NoteFile],
-    source_keys: set[str],
+    library: Library,
 ) -> dict[str, str]:
     """Make each adopted file the claim of its item; return retired key -> adopting key.
 
@@ -127,6 +126,7 @@ def claim_adopted(
     actions). A retired key's state row, if it recorded this very file, is carried over to
     the adopting key.
     """
+    source_keys = {i.key for i in library.items}
     by_path = {n.path.as_posix(): n for n in notes}
     # indexes by path, built once: a vault rebuilt after losing its state DB adopts every note
     claimants: dict[str, list[str]] = {}

@@ -5,6 +5,8 @@ Order of work and why:
 1. If the source's files, the templates, the config and every note are byte-for-byte what the
    last pass left, stop: nothing can have changed (content hashes, not timestamps, decide).
 2. Read the source (a consistent snapshot) and scan the vault for ``zotero-key`` claims.
+   Items without a note are matched with files that already stand for them (adoption, see
+   :mod:`zotsync.sync.adopt_step`); ambiguous ones are held back and reported (exit 4).
 3. Resolve reference lists (cache first, network within a time budget).
 4. Settle every note's name, then every note's link context, then hash each item's render
    input; only items whose hash or note changed are rendered.
@@ -153,17 +155,10 @@ class Engine:
                 claims.setdefault(note.key, []).append(
                     NoteSeen(note.path.as_posix(), (note.sig.mtime_ns, note.sig.size, note.sig.ino))
                 )
-        source_keys = {i.key for i in library.items}
         adoption = find_adoptions(
-            self.vault,
-            library,
-            notes,
-            states,
-            claims,
-            recreate=options.recreate,
-            claim_field=key_field,
+            self.vault, library, notes, states, claims, options.recreate, key_field
         )
-        self._retired = claim_adopted(adoption, claims, states, notes, source_keys)
+        self._retired = claim_adopted(adoption, claims, states, notes, library)
         self._adopted = set(adoption.matches)
         result.ambiguous = [a.as_dict() for a in adoption.ambiguous]
         graph = self.resolve_refs(library) if self.resolve_refs else None
