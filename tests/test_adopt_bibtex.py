@@ -123,3 +123,27 @@ def test_notes_zotsync_wrote_from_a_bib_follow_the_switch_to_sqlite(
     snapshot = tree(vault)
     assert run_cli("sync", "--vault", vault, "--no-refs").exit_code == 0
     assert tree(vault) == snapshot
+
+
+def test_switching_back_and_forth_between_sqlite_and_bibtex_keeps_one_note_each(
+    tmp_path: Path, make_db: Callable[..., Path], run_cli: Callable[..., Result]
+) -> None:
+    lib = library()
+    vault = tmp_path / "vault"
+    assert run_cli("init", vault).exit_code == 0
+    db = make_db(lib, version=7, bbt="sqlite")
+    bib = bib_of(lib, tmp_path / "lib.bib")
+    sqlite = ("--source", "sqlite", "--zotero-db", db)
+    bibtex = ("--source", "bibtex", "--bibtex", bib)
+    assert run_cli("sync", "--vault", vault, *sqlite, "--no-refs").exit_code == 0
+    notes = paper_notes(vault)
+    for p in notes:
+        p.write_text(p.read_text("utf-8") + "\nmine\n", "utf-8")
+    for source in (bibtex, sqlite, bibtex):
+        result = run_cli("sync", "--vault", vault, *source, "--no-refs", "--json")
+        assert result.exit_code == 0, result.output
+        counts = json.loads(result.stdout)
+        assert (counts["adopted"], counts["created"], counts["conflicts"]) == (3, 0, 0)
+        assert paper_notes(vault) == notes
+        assert all(p.read_text("utf-8").endswith("\nmine\n") for p in notes)
+    assert not list(vault.rglob("*conflict*"))

@@ -183,6 +183,9 @@ class NoteWriter:
             else:
                 conflicts.append(name)
         new_text = splice_regions(text, new_regions) if new_regions else text
+        if new_regions:  # the hashes of what landed (the splice normalises final newlines)
+            landed = parse_note(new_text).regions
+            region_hashes.update({n: text_hash(landed[n].content) for n in new_regions})
         if adopt and not parsed.regions and not state.regions:
             # another tool's note: regions go in above the user's body, which stays whole;
             # the owned keys the user already set stay theirs (see vault/foreign.py)
