@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# pyzotero declares bibtexparser<2 for its BibTeX import, which zotsync never calls; the bibtex
+# source needs bibtexparser 2, so it is installed after the rest without dependency resolution
+BIBTEXPARSER := bibtexparser>=2.0,<3
 
 .PHONY: demo test lint types unit bench docs clean
 
@@ -13,10 +16,12 @@ $(BIN)/python:
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps '$(BIBTEXPARSER)'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps '$(BIBTEXPARSER)'
 	touch $@ $(STAMP_RUN)
 
 ## make demo: build demo-vault/ from the bundled library (offline, no Zotero needed)

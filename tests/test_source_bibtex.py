@@ -278,3 +278,30 @@ def test_real_export_shapes_parse() -> None:
     assert [c.name for c in jabref.items[0].creators] == ["Francis de Sales"]
     assert [a.key for a in bbt.items[0].attachments] == ["ABCDEFGH", "ABCDEFG2"]
     assert [a.path for a in jabref.items[0].attachments] == [r"C:\papers\a.pdf"]
+
+
+def test_a_file_being_rewritten_is_read_again_until_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bib = tmp_path / "export.bib"
+    bib.write_text(LATEX_BIB[: LATEX_BIB.index("@techreport") + 20], encoding="utf-8")
+
+    def exporter_finishes(_seconds: float) -> None:
+        bib.write_text(LATEX_BIB, encoding="utf-8")
+
+    monkeypatch.setattr("zotsync.sources.bibtex.time.sleep", exporter_finishes)
+    library = BibtexSource(bib, retries=3).read()
+    assert library.problems == [] and len(library.items) == 4
+
+
+def test_init_records_the_bibtex_source(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(LATEX_BIB, encoding="utf-8")
+    vault = tmp_path / "new-vault"
+    assert run_cli("init", vault, "--bibtex", bib).exit_code == 0
+    config = yaml.safe_load((vault / "zotsync.yaml").read_text("utf-8"))
+    assert config["source"] == "bibtex" and config["bibtex"] == str(bib.resolve())
+    result = run_cli("sync", "--vault", vault, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["created"] == 4
+    doctor = run_cli("doctor", "--vault", vault)
+    assert "OK   bibtex: 4 entries" in doctor.stdout

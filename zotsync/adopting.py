@@ -15,9 +15,11 @@ from pathlib import Path
 
 from zotsync import api
 from zotsync.config import CITEKEY_SOURCES, Config
+from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.adopt_step import find_adoptions, wanted_items
 from zotsync.sync.adoption import Ambiguity, Match
+from zotsync.sync.former import carry_over
 from zotsync.sync.planner import NoteSeen
 from zotsync.sync.snapshot import filter_collections
 from zotsync.vault.atomic import FileSig
@@ -90,6 +92,7 @@ def preview(
         states = _states_copy(vault, tmp, config.library)
         source = api.make_source(config, _source_cache(vault, tmp, config))
         library = filter_collections(source.read(), config.collections)
+        library = prepare_standalone(library, standalone=config.standalone)
     known = {
         s.path: (FileSig(*s.sig), s.key, config.library)
         for s in states.values()
@@ -102,6 +105,7 @@ def preview(
         if note.key:
             sig = (note.sig.mtime_ns, note.sig.size, note.sig.ino)
             claims.setdefault(note.key, []).append(NoteSeen(note.path.as_posix(), sig))
+    carry_over(library, states, claims, {i.key for i in library.items})  # as the sync does
     plan = find_adoptions(vault, library, notes, states, claims, claim_field=key_field)
     report = AdoptReport(items=len(library.items), ambiguous=plan.ambiguous)
     report.adopt = [

@@ -141,8 +141,13 @@ def make_source(config: Config, vault: Path) -> Source:
             flag = option.replace("_", "-")
             raise ConfigError([f"{flag}: the source {kind} needs --{flag} PATH"])
         if kind == "bibtex":
-            from zotsync.sources.bibtex import BibtexSource
-
+            try:
+                from zotsync.sources.bibtex import BibtexSource
+            except ImportError:  # bibtexparser 1 (pyzotero's pin) instead of 2
+                raise SourceUnavailable(
+                    "the bibtex source needs bibtexparser 2",
+                    fix="pip install --no-deps 'bibtexparser>=2.0,<3'",
+                ) from None
             return BibtexSource(Path(path).expanduser())
         from zotsync.sources.csl_json import CslJsonSource
 

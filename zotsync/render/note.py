@@ -35,6 +35,7 @@ POLICIES: dict[str, str] = {
     "doi": "replace",
     "arxiv": "replace",
     "url": "replace",
+    "item-type": "replace",
     "citekey": "replace",
     "zotero-key": "replace",
     "zotero-library": "replace",
@@ -164,6 +165,7 @@ def frontmatter_values(
         "doi": display_doi(item),
         "arxiv": ids.arxiv or "",
         "url": item.fields.get("url", ""),
+        "item-type": "attachment" if item.item_type == "attachment" else "",
         "citekey": item.citekey,
         # a library read from a .bib or CSL-JSON file has no Zotero keys: no zotero-* keys
         "zotero-key": item.key if item.has_zotero_key else "",

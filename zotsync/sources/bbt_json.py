@@ -157,11 +157,16 @@ def library_from_bbt(export: Mapping[str, Any]) -> Library:
     objects: list[JsonObj] = []
     for entry in entries:
         item_type = str(entry.get("itemType") or "")
-        if item_type in ("attachment", "note", "annotation", ""):
-            continue  # standalone notes/attachments are not papers
+        if item_type in ("note", "annotation", ""):
+            continue  # standalone notes are not papers
         key = _key(entry, f"BBT{entry.get('itemID', len(objects))}")
         in_colls = [c for c in entry.get("collections") or [] if isinstance(c, str)]
         in_colls += [c for c in member_of.get(entry.get("itemID"), []) if c not in in_colls]
+        if item_type == "attachment":  # a standalone attachment is a paper of its own
+            own = _attachment(entry, "", 0)
+            del own["parentItem"]
+            objects.append({**own, "tags": entry.get("tags") or [], "collections": in_colls})
+            continue
         data: JsonObj = {
             **_fields(entry),
             "key": key,

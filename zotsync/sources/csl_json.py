@@ -11,18 +11,20 @@ so the frontmatter holds a readable identity): ``Item.key`` and ``Item.citekey``
 value and ``keyed_by="citekey"``, so notes carry ``citekey`` and no ``zotero-key``. CSL-JSON
 carries no attachments, notes, annotations, collections or relations.
 
+The file is streamed item by item (ijson), so a big export is never one document in memory.
 The daemon watches the file; a file caught half-written (not valid JSON) is read again after
 a pause, as for ``bbt-json``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import ijson
 
 from zotsync.errors import SourceUnavailable
 from zotsync.model import Creator, Item, Library, Tag, with_base_fields
@@ -196,13 +198,10 @@ def entry_to_item(entry: Mapping[str, Any]) -> Item | None:
     )
 
 
-def library_from_csl(entries: object) -> Library:
-    """A parsed CSL-JSON array → a Library; items without identity or with a repeated one
-    are reported in ``Library.problems`` (by position) and left out."""
+def library_from_csl(entries: Iterable[object]) -> Library:
+    """CSL-JSON items → a Library; items without identity or with a repeated one are
+    reported in ``Library.problems`` (by position) and left out."""
     library = Library()
-    if not isinstance(entries, list):
-        library.problems.append("the file is not a CSL-JSON array of items")
-        return library
     seen: set[str] = set()
     for n, entry in enumerate(entries, 1):
         item = entry_to_item(entry) if isinstance(entry, Mapping) else None
@@ -251,10 +250,9 @@ class CslJsonSource:
             return self._library
         for attempt in range(self._retries):
             try:
-                with open(self.path, "rb") as f:
-                    data = json.load(f)
+                library = self._parse()
                 break
-            except (ValueError, UnicodeDecodeError):
+            except (ijson.JSONError, UnicodeDecodeError):
                 if attempt + 1 == self._retries:  # the exporter may be rewriting it
                     raise SourceUnavailable(
                         f"{self.path} is not a complete JSON file",
@@ -264,15 +262,23 @@ class CslJsonSource:
                 stamp = self._stamp()
             except OSError as exc:
                 raise SourceUnavailable(f"cannot read {self.path}: {exc.strerror}") from None
-        if isinstance(data, dict) and "items" in data:
-            raise SourceUnavailable(
-                f"{self.path} is a Better BibTeX JSON export, not CSL-JSON",
-                fix=f"use --bbt-json {self.path} instead",
-            )
-        if not isinstance(data, list):
-            raise SourceUnavailable(
-                f"{self.path} is not CSL-JSON (expected an array of items)",
-                fix="export with the 'CSL JSON' or 'Better CSL JSON' format",
-            )
-        self._library, self._seen = library_from_csl(data), stamp
-        return self._library
+        self._library, self._seen = library, stamp
+        return library
+
+    def _parse(self) -> Library:
+        """Stream the array item by item (ijson): a big export is never held as one document."""
+        with open(self.path, "rb") as f:
+            start = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+            f.seek(0)
+            if start == b"[":
+                return library_from_csl(ijson.items(f, "item", use_float=True))
+            top_keys = (v for p, e, v in ijson.parse(f) if p == "" and e == "map_key")
+            if start == b"{" and "items" in top_keys:
+                raise SourceUnavailable(
+                    f"{self.path} is a Better BibTeX JSON export, not CSL-JSON",
+                    fix=f"use --bbt-json {self.path} instead",
+                )
+        raise SourceUnavailable(
+            f"{self.path} is not CSL-JSON (expected an array of items)",
+            fix="export with the 'CSL JSON' or 'Better CSL JSON' format",
+        )

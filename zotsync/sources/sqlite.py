@@ -227,15 +227,14 @@ class SqliteSource:
 
         annotations = read_annotations(conn, schema, meta, tags)
         attachments: dict[int, list[Attachment]] = defaultdict(list)
+        cols = "c.itemID, c.parentItemID, c.linkMode, c.contentType, c.path"
         for item_id, parent, mode, ctype, path in read_children(
-            conn,
-            "itemAttachments",
-            "c.itemID, c.parentItemID, c.linkMode, c.contentType, c.path",
-            lib_id,
+            conn, "itemAttachments", cols, lib_id, top_level=True
         ):
             own_meta = meta.get(item_id)
+            parent = item_id if parent is None else parent  # standalone: its own paper
             parent_meta = meta.get(parent)
-            if own_meta is None or parent_meta is None or parent_meta[1] in NON_REGULAR:
+            if own_meta is None or parent_meta is None or parent_meta[1] in ("note", "annotation"):
                 continue
             own = fields.get(item_id, {})
             link: LinkMode = (
@@ -289,8 +288,8 @@ class SqliteSource:
         """Top-level regular items in itemID order, in the chosen collections if any."""
         items: list[Item] = []
         for item_id, (key, tname, added, modified, version) in meta.items():
-            if tname in NON_REGULAR or not tname:
-                continue
+            if (tname in NON_REGULAR and item_id not in attachments) or not tname:
+                continue  # (a standalone attachment is listed under its own id)
             if allowed is not None and not (set(membership.get(item_id, [])) & allowed):
                 continue
             own = with_base_fields(tname, fields.get(item_id, {}))

@@ -238,12 +238,14 @@ def read_relations(
 
 
 def read_children(
-    conn: sqlite3.Connection, table: str, cols: str, lib_id: int
+    conn: sqlite3.Connection, table: str, cols: str, lib_id: int, *, top_level: bool = False
 ) -> list[tuple[Any, ...]]:
-    """Child notes or attachments of the library, oldest first (few rows: a filtered join)."""
+    """Child notes or attachments of the library, oldest first (few rows: a filtered join);
+    ``top_level`` adds the ones without a parent (standalone attachments are papers)."""
+    parent = "" if top_level else "AND c.parentItemID IS NOT NULL "
     return conn.execute(
         f"SELECT {cols} FROM {table} c JOIN items i USING (itemID) "
-        "WHERE i.libraryID = ? AND c.parentItemID IS NOT NULL ORDER BY i.dateAdded, i.itemID",
+        f"WHERE i.libraryID = ? {parent}ORDER BY i.dateAdded, i.itemID",
         (lib_id,),
     ).fetchall()
 

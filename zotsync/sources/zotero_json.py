@@ -231,8 +231,12 @@ def library_from_objects(
             colls[cdata["key"]] = parse_collection(cdata)
     top: dict[str, Item] = {}
     for key, data in by_key.items():
-        if key in trashed or data.get("parentItem") or data.get("itemType") in CHILD_TYPES:
-            continue
+        if (
+            key in trashed
+            or data.get("parentItem")
+            or data.get("itemType") in ("note", "annotation")
+        ):
+            continue  # a top-level attachment is a paper (sources/standalone.py)
         if not data.get("itemType"):
             continue
         item = parse_item(data, ref)
@@ -240,7 +244,8 @@ def library_from_objects(
         top[key] = item
     attachments: dict[str, Attachment] = {}
     for key, data in by_key.items():
-        parent = str(data.get("parentItem") or "")
+        standalone = data.get("itemType") == "attachment" and key in top
+        parent = key if standalone else str(data.get("parentItem") or "")
         if key in trashed or parent not in top or parent in trashed:
             continue
         item = top[parent]
@@ -258,7 +263,7 @@ def library_from_objects(
         if data.get("itemType") != "annotation" or key in trashed or parent not in attachments:
             continue
         annotation = parse_annotation(data)
-        owner = top[by_key[parent]["parentItem"]]
+        owner = top[by_key[parent].get("parentItem") or parent]
         if annotation is not None:
             attachments[parent].annotations.append(annotation)
             owner.version = max(owner.version, _version(data))
@@ -379,6 +384,12 @@ def library_to_objects(
     """(item datas incl. children, collection datas) — what a server would hold."""
     items: list[JsonObj] = []
     for item in library.items:
+        if item.item_type == "attachment":  # standalone: the attachment object is the item
+            own, *children = children_to_data(item, style)
+            del own["parentItem"]
+            own.update(tags=_tags_json(item.tags), collections=list(item.collections))
+            items += [own, *children]
+            continue
         items.append(item_to_data(item, style))
         items.extend(children_to_data(item, style))
     colls = [collection_to_data(c, library.version or 0) for c in library.collections.values()]

@@ -212,6 +212,14 @@ class StateDB:
             ),
         )
 
+    def rekey_item(self, library: str, old: str, new: str) -> None:
+        """The row of ``old`` now belongs to ``new`` (a standalone attachment got a parent)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM items WHERE library = ? AND key = ?", (library, new))
+            self.conn.execute(
+                "UPDATE items SET key = ? WHERE library = ? AND key = ?", (new, library, old)
+            )
+
     def delete_item(self, library: str, key: str) -> None:
         self.conn.execute("DELETE FROM items WHERE library = ? AND key = ?", (library, key))
 

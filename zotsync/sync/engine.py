@@ -38,10 +38,12 @@ from zotsync.render.images import copy_annotation_images, note_image_paths
 from zotsync.render.note import render_note
 from zotsync.render.templates import Templates
 from zotsync.sources import Source
+from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.adopt_step import claim_adopted, find_adoptions, settle_actions
 from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
+from zotsync.sync.former import carry_over
 from zotsync.sync.links import rewrite_renamed_links
 from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
 from zotsync.sync.results import BATCH_SIZE, REFS_RETRY_SECONDS, SyncOptions, SyncResult
@@ -134,6 +136,7 @@ class Engine:
             result.unchanged = result.items
             return result
         library = filter_collections(self.source.read(), self.config.collections)
+        library = prepare_standalone(library, standalone=self.config.standalone)
         self._data_dir = library.data_dir
         result.library = library
         result.items = len(library.items)
@@ -155,6 +158,9 @@ class Engine:
                 claims.setdefault(note.key, []).append(
                     NoteSeen(note.path.as_posix(), (note.sig.mtime_ns, note.sig.size, note.sig.ino))
                 )
+        moves = carry_over(library, states, claims, {i.key for i in library.items})
+        for old_key, new_key in moves if not options.dry_run else ():
+            self.state.rekey_item(library_label, old_key, new_key)
         adoption = find_adoptions(
             self.vault, library, notes, states, claims, options.recreate, key_field
         )

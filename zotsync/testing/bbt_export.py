@@ -72,6 +72,9 @@ def bbt_export(
             elif att.path:
                 out["path"] = att.path
             entry["attachments"].append(out)
+        if item.item_type == "attachment":  # standalone: the file is the item itself
+            own = entry.pop("attachments")[0]
+            entry.update({k: v for k, v in own.items() if k in ("mimeType", "path", "title")})
         items.append(entry)
     collections: dict[str, Any] = {}
     for key, coll in library.collections.items():

@@ -14,7 +14,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 
-from zotsync.model import ChildNote, Collection, Item, Tag
+from zotsync.model import Attachment, ChildNote, Collection, Item, Tag
 from zotsync.testing.zotero_schema import DATE_FIELDS
 from zotsync.testing.zotero_values import (
     ANNOTATION_TYPES,
@@ -302,12 +302,20 @@ class ZoteroDbStaging:
         group_item: bool = False,
         trashed: bool = False,
     ) -> int:
-        """Stage a top-level item with all its children; returns its itemID."""
+        """Stage a top-level item with all its children; returns its itemID.
+
+        An item of type ``attachment`` is a standalone attachment: its one attachment (same
+        key) is written as a top-level attachment row, with its annotations."""
         lib = library_id
-        item_id, type_id = self._new_item(
-            item.key, item.item_type, lib, item.date_added, item.date_modified, item.version
-        )
-        self._stage_fields(item_id, type_id, self._db_fields(item, citekey_mode))
+        standalone = item.item_type == "attachment"
+        if standalone:
+            item_id = self._stage_attachment(item.attachments[0], None, lib, item.version)
+            type_id = self.types["attachment"]
+        else:
+            item_id, type_id = self._new_item(
+                item.key, item.item_type, lib, item.date_added, item.date_modified, item.version
+            )
+            self._stage_fields(item_id, type_id, self._db_fields(item, citekey_mode))
         for order, c in enumerate(item.creators):
             mode = int(c.single)
             ident = (c.last, "" if c.single else c.first, mode)
@@ -332,50 +340,40 @@ class ZoteroDbStaging:
                 self.rows["itemRelations"].append((item_id, self._predicate_id(predicate), obj))
         for note in item.notes:
             self._stage_note(note, item_id, lib, item.version)
-        for att in item.attachments:
-            att_id, att_type = self._new_item(
-                att.key, "attachment", lib, att.date_added, att.date_added, item.version
-            )
-            self._stage_fields(
-                att_id, att_type, {k: v for k, v in (("title", att.title), ("url", att.url)) if v}
-            )
-            mode = LINK_MODES.index(att.link_mode)
-            self.rows["itemAttachments"].append(
-                (
-                    att_id,
-                    item_id,
-                    mode,
-                    att.content_type or None,
-                    att.path or None,
-                    2 if mode < 2 else 0,
-                )
-            )
-            for ann in att.annotations:
-                ann_id, _ = self._new_item(
-                    ann.key, "annotation", lib, ann.date_added, ann.date_modified, item.version
-                )
-                pos = json.dumps(dict(ann.position), separators=(",", ":"))
-                row = (
-                    ann_id,
-                    att_id,
-                    ANNOTATION_TYPES.index(ann.type),
-                    ann.author or None,
-                    ann.text or None,
-                    ann.comment or None,
-                    ann.color,
-                    ann.page_label,
-                    ann.sort_index,
-                    pos,
-                    int(ann.is_external),
-                )
-                self.rows["itemAnnotations"].append(
-                    (*row, norm(ann.text or None), norm(ann.comment or None)) if self.v10 else row
-                )
-                self._stage_tags(ann_id, ann.tags)
+        for att in [] if standalone else item.attachments:
+            self._stage_attachment(att, item_id, lib, item.version)
         if trashed:
             self.rows["deletedItems"].append((item_id, sql_time(item.date_modified)))
         self.staged_items[lib].append(item)
         return item_id
+
+    def _stage_attachment(
+        self, att: Attachment, parent_id: int | None, lib: int, version: int
+    ) -> int:
+        att_id, att_type = self._new_item(
+            att.key, "attachment", lib, att.date_added, att.date_added, version
+        )
+        self._stage_fields(
+            att_id, att_type, {k: v for k, v in (("title", att.title), ("url", att.url)) if v}
+        )
+        mode = LINK_MODES.index(att.link_mode)
+        self.rows["itemAttachments"].append(
+            (att_id, parent_id, mode, att.content_type or None, att.path or None,
+             2 if mode < 2 else 0)
+        )  # fmt: skip
+        for ann in att.annotations:
+            ann_id, _ = self._new_item(
+                ann.key, "annotation", lib, ann.date_added, ann.date_modified, version
+            )
+            pos = json.dumps(dict(ann.position), separators=(",", ":"))
+            row = (ann_id, att_id, ANNOTATION_TYPES.index(ann.type), ann.author or None,
+                   ann.text or None, ann.comment or None, ann.color, ann.page_label,
+                   ann.sort_index, pos, int(ann.is_external))  # fmt: skip
+            self.rows["itemAnnotations"].append(
+                (*row, norm(ann.text or None), norm(ann.comment or None)) if self.v10 else row
+            )
+            self._stage_tags(ann_id, ann.tags)
+        return att_id
 
     def _stage_note(self, note: ChildNote, parent_id: int | None, lib: int, version: int) -> int:
         note_id, _ = self._new_item(
