@@ -206,6 +206,7 @@ def sync_cmd(
             + (f", {c['conflicts']} conflicts" if c["conflicts"] else "")
             + (f", {c['failed']} failed" if c["failed"] else "")
             + (f", {c['adopted']} adopted" if c["adopted"] else "")
+            + (f", {len(result.ambiguous)} ambiguous" if result.ambiguous else "")
         )
         for amb in result.ambiguous:
             click.echo(f"ambiguous: {amb['message']} (see `zotsync adopt`)", err=True)
