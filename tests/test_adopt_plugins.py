@@ -131,8 +131,10 @@ def test_plugin_vault_is_adopted_without_duplicates(
     again = run_cli("sync", "--vault", vault, "--no-refs", "--json")
     assert again.exit_code == 0
     assert tree(vault) == snapshot  # bytes and mtimes
+    everything = tree(vault, include_state=True)
     code, listing = adopt_json(run_cli, vault, db)
     assert (code, listing["adopt"], listing["create"]) == (0, [], 0)
+    assert tree(vault, include_state=True) == everything  # read only, .zotsync/ included
 
 
 def test_adopted_note_keeps_its_name_when_the_title_changes(

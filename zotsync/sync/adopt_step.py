@@ -30,11 +30,12 @@ from zotsync.model import Library
 from zotsync.refs.ids import item_ids
 from zotsync.state.db import ItemState
 from zotsync.sync.adoption import AdoptionPlan, Ambiguity, Match, Wanted, match_notes
+from zotsync.sync.apply import CONFLICT_SUFFIX
 from zotsync.sync.evidence import read_evidence
 from zotsync.sync.planner import Action, NoteSeen
 from zotsync.vault.scan import NoteFile
 
-CONFLICT_MARK = " (zotsync conflict).md"
+CONFLICT_MARK = f"{CONFLICT_SUFFIX}.md"
 SKIP_TOP = ("templates",)
 
 
