@@ -34,6 +34,7 @@ COMMANDS = {
     "init",
     "demo",
     "sync",
+    "adopt",
     "watch",
     "plan",
     "index",

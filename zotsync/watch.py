@@ -326,6 +326,7 @@ class Daemon:
             + counts["updated"]
             + counts["renamed"]
             + counts["trashed"]
+            + counts["adopted"]
             + report.index_written
             + report.plan_updates
         )
@@ -333,6 +334,8 @@ class Daemon:
             log.info("sync: %s", counts)
         for error in result.errors:
             log.warning("%s", error)
+        for ambiguity in result.ambiguous:
+            log.warning("ambiguous: %s", ambiguity["message"])
         if self.stop_event.is_set():
             return report
         self._weekly_plan()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from zotsync import __version__
+from zotsync.cli.adopt_cmd import adopt_cmd
 from zotsync.cli.daemon_cmds import doctor_cmd, service_group, watch_cmd
 from zotsync.cli.discover_cmds import add_cmd, discover_cmd
 from zotsync.cli.plan_cmds import index_cmd, plan_cmd, refs_cmd
@@ -29,6 +30,7 @@ for command in (
     init_cmd,
     demo_cmd,
     sync_cmd,
+    adopt_cmd,
     watch_cmd,
     plan_cmd,
     index_cmd,

@@ -10,7 +10,7 @@ import click
 
 from zotsync import api
 from zotsync.cli.common import Ctx, common_options, target_vault
-from zotsync.errors import EXIT_OK, EXIT_PARTIAL
+from zotsync.errors import EXIT_CONFLICT, EXIT_OK, EXIT_PARTIAL
 from zotsync.sync.engine import SyncOptions
 
 SOURCES = click.Choice(["sqlite", "local", "web", "bbt-json", "bibtex", "csl-json", "demo"])
@@ -136,6 +136,7 @@ def sync_summary(report: api.SyncReport) -> dict[str, Any]:
     data["conflict_paths"] = report.result.conflict_paths
     data["refs_pending"] = report.refs_pending
     data["index_written"] = report.index_written
+    data["ambiguous"] = report.result.ambiguous
     return data
 
 
@@ -205,7 +206,11 @@ def sync_cmd(
             f"{c['renamed']} renamed, {c['trashed']} deleted, {c['unchanged']} unchanged"
             + (f", {c['conflicts']} conflicts" if c["conflicts"] else "")
             + (f", {c['failed']} failed" if c["failed"] else "")
+            + (f", {c['adopted']} adopted" if c["adopted"] else "")
+            + (f", {len(result.ambiguous)} ambiguous" if result.ambiguous else "")
         )
+        for amb in result.ambiguous:
+            click.echo(f"ambiguous: {amb['message']} (see `zotsync adopt`)", err=True)
         for path in result.conflict_paths:
             ctx.out(
                 f"conflict: {path} — your edit to a managed region was kept; "
@@ -215,6 +220,8 @@ def sync_cmd(
             click.echo(f"failed: {error}", err=True)
         if report.refs_pending:
             ctx.out(f"references pending for {report.refs_pending} items (fetched on a later run)")
+    if result.ambiguous:
+        return EXIT_CONFLICT
     return EXIT_PARTIAL if result.failed else EXIT_OK
 
 

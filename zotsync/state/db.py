@@ -104,6 +104,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # which notes zotsync named (only those follow title changes) and, for notes adopted
+        # from another tool, the owned frontmatter keys whose values stay the user's
+        "0003-adoption",
+        """
+        ALTER TABLE items ADD COLUMN named INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE items ADD COLUMN user_keys TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
     ("0005-refs-cache-table", REFS_CACHE_TABLE),
     ("0006-arxiv-metadata-table", ARXIV_METADATA_TABLE),
 ]
@@ -131,6 +140,10 @@ class ItemState:
     tombstone: bool = False
     deleted: bool = False
     conflict: str | None = None
+    #: False for a note adopted from another tool: it keeps its name, whatever the title
+    named: bool = True
+    #: owned frontmatter keys an adopted note already had: their values stay the user's
+    user_keys: list[str] = field(default_factory=list)
 
     @property
     def sig(self) -> tuple[int, int, int] | None:
@@ -300,7 +313,7 @@ class StateDB:
     def load_items(self, library: str) -> dict[str, ItemState]:
         rows = self.conn.execute(
             "SELECT library, key, path, input_hash, regions, frontmatter, mtime_ns, size, ino,"
-            " title, tombstone, deleted, conflict FROM items WHERE library = ?",
+            " title, tombstone, deleted, conflict, named, user_keys FROM items WHERE library = ?",
             (library,),
         )
         out: dict[str, ItemState] = {}
@@ -319,12 +332,16 @@ class StateDB:
                 tombstone=bool(r[10]),
                 deleted=bool(r[11]),
                 conflict=r[12],
+                named=bool(r[13]),
+                user_keys=json.loads(r[14]),
             )
         return out
 
     def put_item(self, s: ItemState) -> None:
         self.conn.execute(
-            "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO items (library, key, path, input_hash, regions, frontmatter,"
+            " mtime_ns, size, ino, title, tombstone, deleted, conflict, named, user_keys)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 s.library,
                 s.key,
@@ -339,6 +356,8 @@ class StateDB:
                 int(s.tombstone),
                 int(s.deleted),
                 s.conflict,
+                int(s.named),
+                json.dumps(s.user_keys),
             ),
         )
 

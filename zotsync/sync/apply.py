@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zotsync.errors import NoteError
-from zotsync.render.note import POLICIES, REGION_NAMES, RenderedNote, text_hash
+from zotsync.render.note import POLICIES, RenderedNote, text_hash
 from zotsync.state.db import ItemState
 from zotsync.vault.atomic import (
     BatchCreate,
@@ -28,6 +28,7 @@ from zotsync.vault.atomic import (
     file_sig,
     write_atomic,
 )
+from zotsync.vault.foreign import held_keys, insert_after_frontmatter, policies_for
 from zotsync.vault.frontmatter import merge_owned, read_frontmatter, splice_frontmatter
 from zotsync.vault.regions import parse_note, splice_regions, user_segments
 
@@ -179,13 +180,22 @@ class NoteWriter:
             else:
                 conflicts.append(name)
         new_text = splice_regions(text, new_regions) if new_regions else text
-        missing = [n for n in REGION_NAMES if n in rendered.regions and n not in parsed.regions]
-        if missing and not parsed.regions and adopt:
-            conflicts.extend(missing)
-        fm_changes = merge_owned(existing, rendered.frontmatter, POLICIES)
+        if new_regions:  # the hashes of what landed (the splice normalises final newlines)
+            landed = parse_note(new_text).regions
+            region_hashes.update({n: text_hash(landed[n].content) for n in new_regions})
+        if adopt and not parsed.regions and not state.regions:
+            # another tool's note: regions go in above the user's body, which stays whole;
+            # the owned keys the user already set stay theirs (see vault/foreign.py)
+            new_text = insert_after_frontmatter(text, rendered.regions.items())
+            inserted = parse_note(new_text).regions
+            region_hashes = {n: text_hash(r.content) for n, r in inserted.items()}
+            state.named = False
+            state.user_keys = held_keys(existing, POLICIES)
+        policies = policies_for(POLICIES, state.user_keys)
+        fm_changes = merge_owned(existing, rendered.frontmatter, policies)
         remove = [
             k
-            for k, pol in POLICIES.items()
+            for k, pol in policies.items()
             if pol == "replace"
             and k in existing
             and k not in rendered.frontmatter

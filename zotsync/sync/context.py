@@ -82,7 +82,7 @@ def _named_by_us(item: Item, state: ItemState, path: str, pattern: str, base: st
     which after a sync is also a name the user chose, so the stem is checked against the names
     the previous title gave (plain or with a collision suffix); any other name is the user's.
     """
-    if state.path != path:
+    if state.path != path or not state.named:
         return False
     if state.title is None:
         return True

@@ -5,6 +5,8 @@ Order of work and why:
 1. If the source's files, the templates, the config and every note are byte-for-byte what the
    last pass left, stop: nothing can have changed (content hashes, not timestamps, decide).
 2. Read the source (a consistent snapshot) and scan the vault for ``zotero-key`` claims.
+   Items without a note are matched with files that already stand for them (adoption, see
+   :mod:`zotsync.sync.adopt_step`); ambiguous ones are held back and reported (exit 4).
 3. Resolve reference lists (cache first, network within a time budget).
 4. Settle every note's name, then every note's link context, then hash each item's render
    input; only items whose hash or note changed are rendered.
@@ -38,6 +40,7 @@ from zotsync.render.templates import Templates
 from zotsync.sources import Source
 from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
+from zotsync.sync.adopt_step import claim_adopted, find_adoptions, settle_actions
 from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
 from zotsync.sync.former import carry_over
@@ -73,6 +76,9 @@ class Engine:
         self._data_dir: str | None = None
         self._staged: list[tuple[ItemState, Path, Outcome]] = []
         self._staged_fm: dict[str, dict[str, Any]] = {}
+        self._adopted: set[str] = set()
+        self._retired: dict[str, str] = {}  # retired key -> the key that adopted its note
+        self._landed: set[str] = set()
         self.vault = vault
         self.config = config
         self.state = state
@@ -156,6 +162,12 @@ class Engine:
         moves = carry_over(library, states, claims, {i.key for i in library.items})
         for old_key, new_key in moves if not options.dry_run else ():
             self.state.rekey_item(library_label, old_key, new_key)
+        adoption = find_adoptions(
+            self.vault, library, notes, states, claims, options.recreate, key_field
+        )
+        self._retired = claim_adopted(adoption, claims, states, notes, library)
+        self._adopted = set(adoption.matches)
+        result.ambiguous = [a.as_dict() for a in adoption.ambiguous]
         graph = self.resolve_refs(library) if self.resolve_refs else None
         single = {k: v[0].path for k, v in claims.items() if len(v) == 1}
         folder = self.vault / self.config.papers_folder
@@ -188,6 +200,7 @@ class Engine:
             else a
             for a in actions
         ]
+        actions = settle_actions(actions, self._retired, adoption.ambiguous_keys)
         if library.unreadable:  # unreadable now, not deleted: leave their notes alone
             actions = [
                 replace(a, kind="skip") if a.key in library.unreadable else a for a in actions
@@ -227,14 +240,20 @@ class Engine:
             self.state.set_meta("pending_renames", None)
         if not options.dry_run:
             fp_after = files_fingerprint(self.source.watch_paths())
-            clean = not result.interrupted and result.failed == 0 and fp_after == source_fp
+            clean = (
+                not result.interrupted
+                and result.failed == 0
+                and not result.ambiguous
+                and fp_after == source_fp
+            )
             self.state.set_meta("source_fp", source_fp if clean else None)
             # deferred reference lists are retried by a full pass, but not on every pass: a
             # daemon whose network is down would otherwise re-read the library each time
             retry = time.time() + options.refs_retry_seconds if graph and graph.deferred else None
             self.state.set_meta("refs_retry_at", None if retry is None else str(retry))
             self.state.set_meta("global_fp", global_fp)
-            self.state.record_run("sync", result.counts(), result.errors)
+            notes_for_user = [str(a["message"]) for a in result.ambiguous]
+            self.state.record_run("sync", result.counts(), result.errors + notes_for_user)
         return result
 
     def _pending_renames(self) -> list[tuple[str, str]]:
@@ -315,6 +334,9 @@ class Engine:
         try:
             outcome: Outcome | None = None
             if kind == "forget":
+                adopter = self._retired.get(action.key)
+                if adopter is not None and adopter not in self._landed:
+                    return  # its note's new owner failed: keep the row for the next run
                 if not options.dry_run:
                     self.state.delete_item(label, action.key)
                 return
@@ -372,6 +394,7 @@ class Engine:
             if not options.dry_run:
                 with self.state.transaction():
                     self.state.put_item(state)
+                    self._landed.add(action.key)
                     if outcome is not None and outcome.kind == "renamed":
                         # remembered with the row: a run killed before its link pass leaves
                         # the rewrite to the next run (see _run)
@@ -447,12 +470,13 @@ class Engine:
         """Zotero's data folder when the source knows it (sqlite; bbt-json from its paths)."""
         return Path(self._data_dir) if self._data_dir else None
 
-    @staticmethod
-    def _count(outcome: Outcome | None, result: SyncResult, action: Action) -> None:
+    def _count(self, outcome: Outcome | None, result: SyncResult, action: Action) -> None:
         if outcome is None:
             return
         kind = outcome.kind
-        if kind == "created":
+        if action.key in self._adopted and kind in ("updated", "unchanged"):
+            result.adopted += 1
+        elif kind == "created":
             result.created += 1
         elif kind == "updated":
             result.updated += 1

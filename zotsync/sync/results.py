@@ -40,6 +40,10 @@ class SyncResult:
     conflicts: int = 0
     failed: int = 0
     items: int = 0
+    #: existing files that became an item's note (see zotsync.sync.adoption)
+    adopted: int = 0
+    #: items left alone because several files/items match each other (exit 4), as dicts
+    ambiguous: list[dict[str, object]] = field(default_factory=list)
     actions: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     conflict_paths: list[str] = field(default_factory=list)
@@ -64,5 +68,6 @@ class SyncResult:
             "conflicts",
             "failed",
             "items",
+            "adopted",
         )
         return {k: getattr(self, k) for k in keys}
