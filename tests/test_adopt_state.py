@@ -48,6 +48,8 @@ def test_dry_run_lists_the_adoptions_and_writes_nothing(
     vault = tmp_path / "vault"
     vault.mkdir()
     write_plugin_vault(vault, "mdnotes", library().items[:2])
+    # a dry run is read-only, so it needs a vault already (docs/migrating.md: init first)
+    assert run_cli("init", vault).exit_code == 0
     before = tree(vault)
     db = make_db(library(), version=7)
     result = run_cli("sync", "--vault", vault, "--zotero-db", db, "--dry-run", "--json")
