@@ -75,7 +75,7 @@ def disk_error(exc: BaseException, path: Path | str | None = None) -> DiskError 
     """The :class:`DiskError` for ``exc`` if it is a disk-level failure, else None."""
     if isinstance(exc, DiskError):
         return exc
-    if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+    if isinstance(exc, OSError) and exc.errno is not None and exc.errno in DISK_ERRNOS:
         return _error(exc.errno, exc.filename or path or "the vault")
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc).lower()
