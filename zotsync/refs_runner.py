@@ -41,6 +41,7 @@ def run(
         "requests": graph.requests if graph else 0,
         "missing": [],
         "missing_note": None,
+        "conflicts": report.result.conflicts,
     }
     if graph is None:
         return out

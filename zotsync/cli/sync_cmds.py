@@ -10,7 +10,7 @@ import click
 
 from zotsync import api
 from zotsync.cli.common import Ctx, common_options
-from zotsync.errors import EXIT_OK, EXIT_PARTIAL
+from zotsync.errors import EXIT_CONFLICT, EXIT_OK, EXIT_PARTIAL
 from zotsync.sync.engine import SyncOptions
 
 SOURCES = click.Choice(["sqlite", "local", "web", "bbt-json", "demo"])
@@ -113,6 +113,14 @@ def sync_summary(report: api.SyncReport) -> dict[str, Any]:
     return data
 
 
+def sync_exit_code(result: Any) -> int:
+    """4 when the pass left a conflict for the user (it needs them more than a failed item
+    does), else 1 when an item failed, else 0 — the contract's codes (PRODUCT.md)."""
+    if result.conflicts:
+        return EXIT_CONFLICT
+    return EXIT_PARTIAL if result.failed else EXIT_OK
+
+
 @click.command("sync")
 @source_options
 @click.option("--dry-run", is_flag=True, help="Print the plan of actions; write nothing.")
@@ -189,7 +197,7 @@ def sync_cmd(
             click.echo(f"failed: {error}", err=True)
         if report.refs_pending:
             ctx.out(f"references pending for {report.refs_pending} items (fetched on a later run)")
-    return EXIT_PARTIAL if result.failed else EXIT_OK
+    return sync_exit_code(result)
 
 
 @click.command("demo")
