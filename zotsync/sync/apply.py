@@ -168,7 +168,7 @@ class NoteWriter:
             region = parsed.regions.get(name)
             if region is None:
                 continue
-            on_disk = text_hash(region.content)
+            on_disk = text_hash(region.lf_content)  # a CRLF note compares by content
             wanted = text_hash(content)
             if on_disk == wanted:
                 region_hashes[name] = wanted

@@ -60,6 +60,11 @@ class Region:
     outer_start: int = 0
     outer_end: int = 0
 
+    @property
+    def lf_content(self) -> str:
+        """The content with ``\\n`` line ends: what hashes and compares with a render."""
+        return _lf(self.content)
+
 
 @dataclass(frozen=True)
 class ParsedNote:
