@@ -14,9 +14,7 @@ read every inbox note, because a Sunday discover (W47) is often ticked on Monday
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +24,8 @@ from typing import Protocol
 from zotsync.add.ids import known_identifiers
 from zotsync.arxiv_api import ArxivPaper
 from zotsync.discover.inbox import (
+    END,
+    has_region,
     inbox_path,
     iso_week,
     mark_added,
@@ -37,7 +37,9 @@ from zotsync.discover.inbox import (
 )
 from zotsync.discover.rank import RankedPaper, library_docs, rank_papers
 from zotsync.errors import ConfigError
+from zotsync.library_notes import RegionMemory, write_region_note
 from zotsync.model import Item
+from zotsync.vault.atomic import cleanup_temp_files, file_sig, write_atomic
 
 __all__ = [
     "DiscoverResult",
@@ -91,8 +93,9 @@ def _inside(vault: Path, relative: str) -> Path:
 def write_if_changed(path: Path, text: str) -> bool:
     """Atomically replace ``path`` with ``text`` unless it already holds exactly that.
 
-    Temp file in the same folder, fsync, ``os.replace``, fsync the folder: a crash leaves
-    the old or the new note, never half of one. Returns whether anything was written.
+    Through :func:`~zotsync.vault.atomic.write_atomic`: a crash leaves the old or the new
+    note (and a temp file the next pass removes), and a save the user made since the read
+    makes the write fail rather than be overwritten. Returns whether anything was written.
     """
     data = text.encode("utf-8")
     try:
@@ -101,26 +104,7 @@ def write_if_changed(path: Path, text: str) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return True
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, data, expect=file_sig(path))
     return True
 
 
@@ -140,6 +124,7 @@ def discover(
     collection_names: Mapping[str, str] | None = None,
     folder: str = "Inbox",
     dry_run: bool = False,
+    memory: RegionMemory | None = None,
 ) -> DiscoverResult:
     """Rank new arXiv papers against ``items`` and write this week's inbox note.
 
@@ -175,7 +160,15 @@ def discover(
     previous = read_state(existing) if existing is not None else None
     region = render_region(week, top, scope=scope, candidates=len(ranked), previous=previous)
     text = update_inbox_note(existing, region) if existing is not None else new_inbox_note(region)
-    written = False if dry_run else write_if_changed(target, text)
+    written = False
+    if not dry_run:
+        cleanup_temp_files(target.parent)  # left by a killed run
+        if existing is None or has_region(existing):
+            # text typed inside the region is kept (a conflict), never replaced silently
+            inner = region.split("\n", 1)[1].rsplit(END, 1)[0]
+            written = write_region_note(vault, relative, "inbox", inner, text, memory=memory)
+        else:
+            written = write_if_changed(target, text)
     return DiscoverResult(week, relative, top, len(ranked), written)
 
 

@@ -157,6 +157,11 @@ def _region_span(text: str) -> tuple[int, int] | None:
     return begin.start(), begin.end() + end.end()
 
 
+def has_region(text: str) -> bool:
+    """True when ``text`` holds the inbox region (both marker lines)."""
+    return _region_span(text) is not None
+
+
 def read_state(text: str) -> InboxState:
     """Ticks, added marks and entry blocks of the inbox region (empty if there is none)."""
     span = _region_span(text)
