@@ -241,7 +241,8 @@ def write_region_note(
     if _region_unchanged(text, region_name, content) and not (
         frontmatter and _frontmatter_changes(text, frontmatter)
     ):
-        _remember(memory, rel, text, region_name)
+        if memory is not None:  # the region holds exactly ``content`` (as region_block wrote it)
+            memory.put(rel, region_digest(neutralise_markers(content)))
         return False  # the common case after every sync: no full parse of a big note
     parsed = parse_note(text)
     if parsed.problems:
