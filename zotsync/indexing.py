@@ -140,9 +140,7 @@ def _retire_index_note(
     kind: Literal["tag", "collection"] = (
         "collection" if rel.startswith(colls_folder + "/") else "tag"
     )
-    return write_region_note(
-        vault, rel, INDEX_REGION, empty_region(name, kind), "", memory=memory
-    )
+    return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "", memory=memory)
 
 
 def index(vault: Path, *, config_path: Path | None = None) -> int:
