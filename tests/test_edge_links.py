@@ -79,3 +79,16 @@ def test_index_notes_make_no_link_from_a_collection_name(tmp_path: Path) -> None
     _assert_no_injection(papers, {note_stem})
     for note in s.files("Collections/**/*.md") + s.files("Tags/**/*.md"):
         _assert_no_injection(note.read_text("utf-8"), {note_stem})
+
+
+def test_a_plan_makes_no_link_from_a_collection_topic(tmp_path: Path) -> None:
+    s = Scenario(tmp_path, _evil_library())  # type: ignore[arg-type]
+    assert s.sync().exit_code == EXIT_OK
+    result = s.cli("plan", "--vault", s.vault, "--week", "2026-W50")
+    assert result.exit_code == EXIT_OK, result.output
+    plan = (s.vault / "Reading Plans" / "2026-W50.md").read_text("utf-8")
+    assert "Evil Collection" in plan  # the topic is named, as text
+    _assert_no_injection(_body(plan), {s.note(KEY).stem})
+    again = s.cli("plan", "--vault", s.vault, "--week", "2026-W50")  # a kept plan: same bytes
+    assert again.exit_code == EXIT_OK
+    assert (s.vault / "Reading Plans" / "2026-W50.md").read_text("utf-8") == plan
