@@ -11,10 +11,13 @@ import re
 from pathlib import Path
 
 from conftest import paper, small_library
+from hypothesis import given
+from hypothesis import strategies as st
 from vault_edges import Scenario
 
 from zotsync.errors import EXIT_OK
-from zotsync.model import Attachment, ChildNote, Collection, Creator
+from zotsync.model import Attachment, ChildNote, Collection, Creator, Library
+from zotsync.render.links import heading_text, markdown_link, wikilink
 from zotsync.vault.links import find_wikilinks
 
 EVIL_DOI = "10.1/x)](javascript:alert(1)) [[Evil]]"
@@ -24,7 +27,7 @@ ALLOWED = ("http://", "https://", "zotero://", "file://", "obsidian://")
 _TARGET = re.compile(r"(?<!\\)\]\(([^)\s]*)|<([a-z][a-z0-9+.-]*:[^>\s]*)>", re.I)
 
 
-def _evil_library() -> Scenario:
+def _evil_library() -> Library:
     item = paper(KEY, "An honest title", doi=EVIL_DOI, authors=())
     item.creators = [Creator("[[Evil Author]]", "x](javascript:alert(2))")]
     item.fields["url"] = "javascript:alert(3)"
@@ -43,7 +46,7 @@ def _evil_library() -> Scenario:
     item.collections = ["COLL2222"]
     library = small_library(item)
     library.collections = {"COLL2222": Collection("COLL2222", "[[Evil Collection]]")}
-    return library  # type: ignore[return-value]
+    return library
 
 
 def _body(text: str) -> str:
@@ -59,7 +62,7 @@ def _assert_no_injection(text: str, allowed_wikilinks: set[str]) -> None:
 
 
 def test_a_hostile_doi_url_and_attachment_make_no_link(tmp_path: Path) -> None:
-    s = Scenario(tmp_path, _evil_library())  # type: ignore[arg-type]
+    s = Scenario(tmp_path, _evil_library())
     result = s.sync()
     assert result.exit_code == EXIT_OK, result.output
     body = _body(s.read(KEY))
@@ -72,7 +75,7 @@ def test_a_hostile_doi_url_and_attachment_make_no_link(tmp_path: Path) -> None:
 
 
 def test_index_notes_make_no_link_from_a_collection_name(tmp_path: Path) -> None:
-    s = Scenario(tmp_path, _evil_library())  # type: ignore[arg-type]
+    s = Scenario(tmp_path, _evil_library())
     assert s.sync().exit_code == EXIT_OK
     note_stem = s.note(KEY).stem
     papers = (s.vault / "Papers.md").read_text("utf-8")
@@ -82,7 +85,7 @@ def test_index_notes_make_no_link_from_a_collection_name(tmp_path: Path) -> None
 
 
 def test_a_plan_makes_no_link_from_a_collection_topic(tmp_path: Path) -> None:
-    s = Scenario(tmp_path, _evil_library())  # type: ignore[arg-type]
+    s = Scenario(tmp_path, _evil_library())
     assert s.sync().exit_code == EXIT_OK
     result = s.cli("plan", "--vault", s.vault, "--week", "2026-W50")
     assert result.exit_code == EXIT_OK, result.output
@@ -92,3 +95,30 @@ def test_a_plan_makes_no_link_from_a_collection_topic(tmp_path: Path) -> None:
     again = s.cli("plan", "--vault", s.vault, "--week", "2026-W50")  # a kept plan: same bytes
     assert again.exit_code == EXIT_OK
     assert (s.vault / "Reading Plans" / "2026-W50.md").read_text("utf-8") == plan
+
+
+# -- the pure helpers, for any value ------------------------------------------------------------
+_TEXT = st.text(alphabet=st.characters() | st.sampled_from("[]()<>|`\\%:\n\r "))
+
+
+@given(text=_TEXT, url=_TEXT | st.sampled_from(["javascript:x", "https://a/b", "file:///c d"]))
+def test_a_markdown_link_has_one_allowed_target(text: str, url: str) -> None:
+    link = markdown_link(text, url)
+    targets = [m.group(1) for m in _TARGET.finditer(link) if m.group(1) is not None]
+    assert len(targets) <= 1 and "\n" not in link
+    assert all(t.startswith(ALLOWED) for t in targets)
+    assert find_wikilinks(link) == []
+
+
+@given(target=_TEXT, alias=_TEXT)
+def test_a_wikilink_is_one_link(target: str, alias: str) -> None:
+    link = wikilink(target, alias)
+    assert link.count("[[") == 1 and link.count("]]") == 1 and link.count("|") == 1
+    assert "\n" not in link and "\r" not in link
+
+
+@given(title=_TEXT)
+def test_a_heading_makes_no_link_and_is_stable(title: str) -> None:
+    heading = heading_text(title)
+    assert heading_text(heading) == heading
+    assert find_wikilinks(heading) == [] and not _TARGET.search(heading)

@@ -10,18 +10,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import paper, small_library
+from hypothesis import given
+from hypothesis import strategies as st
 from vault_edges import Scenario
 
 from zotsync.errors import EXIT_OK
-from zotsync.model import Annotation, Attachment, ChildNote, Collection, Tag
-from zotsync.vault.regions import parse_note, region_contents
+from zotsync.model import Annotation, Attachment, ChildNote, Collection, Library
+from zotsync.vault.regions import (
+    neutralise_markers,
+    parse_note,
+    region_contents,
+    splice_regions,
+)
 
 END_ABSTRACT = "%% zotsync:end abstract %%"
 BEGIN_NOTES = "%% zotsync:begin notes %%"
 KEY = "MARK2222"
 
 
-def _hostile_library() -> Scenario:
+def _hostile_library() -> Library:
     item = paper(
         KEY,
         "A title\n%% zotsync:end header %%",
@@ -50,11 +57,11 @@ def _hostile_library() -> Scenario:
     item.collections = ["COLL2222"]
     library = small_library(item, paper("PLAIN222", "A plain paper", tags=("tag",)))
     library.collections = {"COLL2222": Collection("COLL2222", "Reading\n%% zotsync:end index %%")}
-    return library  # type: ignore[return-value]
+    return library
 
 
 def _scenario(tmp_path: Path) -> Scenario:
-    return Scenario(tmp_path, _hostile_library())  # type: ignore[arg-type]
+    return Scenario(tmp_path, _hostile_library())
 
 
 def _assert_valid(text: str) -> None:
@@ -98,4 +105,26 @@ def test_an_existing_notes_abstract_is_not_cut_at_a_marker(tmp_path: Path) -> No
     assert s.sync().exit_code == EXIT_OK
     abstract = region_contents(s.read("AAAA2222"))["abstract"]
     assert "Kept part." in abstract and "The part once cut off." in abstract
-    assert s.item("AAAA2222").tags == [] or isinstance(s.item("AAAA2222").tags[0], Tag)
+
+
+_LINES = st.lists(
+    st.sampled_from(
+        ["%% zotsync:end abstract %%", "  %%zotsync:begin notes %%", "\r", "text", "", "%% x %%"]
+    )
+    | st.text(max_size=20),
+    max_size=8,
+)
+
+
+@given(lines=_LINES, newline=st.sampled_from(["\n", "\r\n"]))
+def test_any_value_spliced_into_a_region_keeps_the_note_valid(
+    lines: list[str], newline: str
+) -> None:
+    value = "\n".join(lines)
+    note = newline.join(["# mine", "%% zotsync:begin abstract %%", "old", ""])
+    note += f"%% zotsync:end abstract %%{newline}tail{newline}"
+    spliced = splice_regions(note, {"abstract": value})
+    parsed = parse_note(spliced)
+    assert parsed.problems == [] and list(parsed.regions) == ["abstract"]
+    assert spliced.endswith(f"%% zotsync:end abstract %%{newline}tail{newline}")
+    assert neutralise_markers(neutralise_markers(value)) == neutralise_markers(value)

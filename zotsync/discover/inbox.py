@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from zotsync.discover.rank import RankedPaper
+from zotsync.render.links import markdown_link
 
 BEGIN = "%% zotsync:begin inbox %%"
 END = "%% zotsync:end inbox %%"
@@ -102,7 +103,7 @@ def render_entry(ranked: RankedPaper, *, ticked: bool = False, added: bool = Fal
         details.append(" · ".join(why))
     if p.summary:
         details.append("> " + _escape(extract(p.summary)))
-    details.append(f"[arXiv]({p.abs_url}) · `zotsync add {p.id}`")
+    details.append(f"{markdown_link('arXiv', p.abs_url)} · `zotsync add {p.id}`")
     return "\n".join([line, *(f"\t- {d}" for d in details)])
 
 

@@ -70,7 +70,7 @@ def link_text(text: str) -> str:
 
 
 def heading_text(text: str) -> str:
-    """A title for a ``# heading``: one line, and no ``[[…]]``, ``[…](…)`` or ``[…][…]``.
+    """A title for a ``# heading``: one line, no ``[[…]]``, ``[…](…)``, ``[…][…]``, ``<a:…>``.
 
     Only the brackets that would make a link are escaped (``[draft]`` stays as typed); HTML
     markup Zotero allows in titles (``<i>``, ``<sub>``) is left to render. Idempotent, so a
@@ -78,6 +78,7 @@ def heading_text(text: str) -> str:
     """
     text = " ".join(_CONTROL.sub(" ", text).split())
     text = re.sub(r"(?<!\\)\[\[", r"\\[\\[", text)
+    text = re.sub(r"(?<!\\)<(?=[A-Za-z][A-Za-z0-9+.-]{1,31}:)", r"\\<", text)  # <scheme:…>
     return re.sub(r"(?<!\\)\](?=[(\[])", r"\\]", text)
 
 
