@@ -11,7 +11,7 @@ import click
 from zotsync import api
 from zotsync.cli.common import Ctx, common_options
 from zotsync.errors import EXIT_CONFLICT, EXIT_OK, EXIT_PARTIAL
-from zotsync.sync.engine import SyncOptions
+from zotsync.sync.engine import SyncOptions, SyncResult
 
 SOURCES = click.Choice(["sqlite", "local", "web", "bbt-json", "demo"])
 
@@ -113,7 +113,7 @@ def sync_summary(report: api.SyncReport) -> dict[str, Any]:
     return data
 
 
-def sync_exit_code(result: Any) -> int:
+def sync_exit_code(result: SyncResult) -> int:
     """4 when the pass left a conflict for the user (it needs them more than a failed item
     does), else 1 when an item failed, else 0 — the contract's codes (PRODUCT.md)."""
     if result.conflicts:

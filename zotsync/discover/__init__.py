@@ -98,13 +98,14 @@ def write_if_changed(path: Path, text: str) -> bool:
     makes the write fail rather than be overwritten. Returns whether anything was written.
     """
     data = text.encode("utf-8")
+    sig = file_sig(path)  # before the read: a save after it makes the write fail
     try:
         if path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, data, expect=file_sig(path))
+    write_atomic(path, data, expect=sig)
     return True
 
 
