@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from zotsync.discover.rank import RankedPaper
-from zotsync.render.links import markdown_link
+from zotsync.render.links import markdown_link, wikilink
 
 BEGIN = "%% zotsync:begin inbox %%"
 END = "%% zotsync:end inbox %%"
@@ -67,10 +67,6 @@ def _escape(text: str) -> str:
     return re.sub(r"([%=~])(?=\1)", r"\1\\", text)
 
 
-def _link_name(name: str) -> str:
-    return re.sub(r"[\[\]|#^]", "", name).strip()
-
-
 def extract(text: str, limit: int = EXTRACT_CHARS) -> str:
     """The start of an abstract, cut at a word boundary, with an ellipsis when cut."""
     text = " ".join(text.split())
@@ -98,7 +94,7 @@ def render_entry(ranked: RankedPaper, *, ticked: bool = False, added: bool = Fal
     if ranked.topics:
         why.append("topics: " + ", ".join(_escape(t) for t in ranked.topics))
     if ranked.similar:
-        why.append("similar to " + ", ".join(f"[[{_link_name(s.note)}]]" for s in ranked.similar))
+        why.append("similar to " + ", ".join(wikilink(s.note) for s in ranked.similar))
     if why:
         details.append(" · ".join(why))
     if p.summary:
