@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from vault_edges import Scenario
 
-from zotsync.errors import EXIT_OK
+from zotsync.errors import EXIT_OK, EXIT_USAGE
 from zotsync.model import Annotation, Attachment, ChildNote, Collection, Library
 from zotsync.vault.regions import (
     neutralise_markers,
@@ -128,3 +128,19 @@ def test_any_value_spliced_into_a_region_keeps_the_note_valid(
     assert parsed.problems == [] and list(parsed.regions) == ["abstract"]
     assert spliced.endswith(f"%% zotsync:end abstract %%{newline}tail{newline}")
     assert neutralise_markers(neutralise_markers(value)) == neutralise_markers(value)
+
+
+def test_a_template_with_unpaired_markers_is_refused_not_cut(tmp_path: Path) -> None:
+    s = Scenario(tmp_path)
+    s.change("AAAA2222", "abstractNote", "Whole abstract.")
+    assert s.sync().exit_code == EXIT_OK
+    before = s.read("AAAA2222")
+    template = s.vault / "Templates" / "zotsync" / "note.md.j2"
+    template.write_text(
+        template.read_text("utf-8").replace("%% zotsync:end abstract %%\n", "", 1), "utf-8"
+    )
+    s.change("AAAA2222", "abstractNote", "A changed abstract.")
+    result = s.sync()
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "note.md.j2" in result.output and "abstract" in result.output
+    assert s.read("AAAA2222") == before
