@@ -136,9 +136,11 @@ def test_marker_line_with_stray_spaces_is_still_a_marker() -> None:
     assert parse_note(text).regions["a"].content == "x\n"
 
 
-def test_content_with_a_marker_line_is_refused() -> None:
-    with pytest.raises(NoteError):
-        splice_regions(NOTE, {"abstract": "evil\n%% zotsync:end abstract %%\nmore"})
+def test_content_with_a_marker_line_is_neutralised() -> None:
+    new = splice_regions(NOTE, {"abstract": "evil\n%% zotsync:end abstract %%\nmore"})
+    parsed = parse_note(new)
+    assert parsed.problems == []
+    assert parsed.regions["abstract"].content == "evil\n\\%% zotsync:end abstract %%\nmore\n"
 
 
 def test_insert_new_region_after_an_existing_one() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zotsync.config import CONFIG_NAME, Config, load_config, parse_config, set_config_keys
-from zotsync.errors import ConfigError, NoteError, SourceUnavailable, ZotsyncError
+from zotsync.errors import ConfigError, ConflictError, NoteError, SourceUnavailable, ZotsyncError
 from zotsync.model import Library
 from zotsync.refs.cache import RefCache
 from zotsync.refs.resolve import RefGraph, resolve_references
@@ -473,6 +473,10 @@ def _sync_locked(
                 except NoteError as exc:  # the notes are synced; report the index as partial
                     result.failed += 1
                     result.errors.append(exc.message + (f" (fix: {exc.fix})" if exc.fix else ""))
+                except ConflictError as exc:  # text typed in an index region: kept (exit 4)
+                    paths = [p for p, _ in getattr(exc, "paths", [])]
+                    result.conflicts += len(paths) or 1
+                    result.conflict_paths += paths
             if config.writeback:
                 from zotsync.writeback_runner import write_back
 

@@ -242,9 +242,8 @@ def _file_source_check(config: Config, vault: Path) -> Check:
 
 def _tag_checks(vault: Path, config: Config) -> list[Check]:
     """Advice when the library's only tags are automatic ones, which are left out by default."""
-    from zotsync.tag_kinds import automatic_tags_hint
-
     from zotsync.state.db import state_db_problem
+    from zotsync.tag_kinds import automatic_tags_hint
 
     path = vault / api.STATE_DIR / "state.sqlite"
     if not path.exists() or state_db_problem(path):

@@ -15,6 +15,8 @@ from zotsync.config import Config
 from zotsync.errors import NoteError
 from zotsync.library_notes import (
     INDEX_REGION,
+    RegionConflict,
+    RegionMemory,
     read_papers,
     record_library,
     vault_relative,
@@ -32,9 +34,9 @@ from zotsync.plan.index import (
 )
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
-from zotsync.sync.context import Placement
-from zotsync.vault.confine import check_write
 from zotsync.state.papers import index_note_paths, replace_index_note_paths
+from zotsync.vault.atomic import cleanup_temp_files
+from zotsync.vault.confine import check_write
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +72,34 @@ def write_indexes(
     written = 0
     current = set()
     failed: list[str] = []
+    conflicts: list[tuple[str, str]] = []
+    memory = RegionMemory(state)
+    cleanup_temp_files(vault / tags_folder, recursive=True)  # left by a killed run
+    cleanup_temp_files(vault / colls_folder, recursive=True)
+    cleanup_temp_files((vault / master).parent)
     for rel, title, region in notes:
         current.add(rel)
         try:
-            if write_region_note(vault, rel, INDEX_REGION, region, new_index_note(title, region)):
+            new_text = new_index_note(title, region)
+            if write_region_note(vault, rel, INDEX_REGION, region, new_text, memory=memory):
                 written += 1
+        except RegionConflict as exc:
+            conflicts += exc.paths
         except (NoteError, OSError) as exc:
             failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
     previous = index_note_paths(state)
     for rel in sorted(previous - current):
         try:
-            if _retire_index_note(vault, rel, colls_folder):
+            if _retire_index_note(vault, rel, colls_folder, memory):
                 written += 1
+        except RegionConflict as exc:
+            current.add(rel)
+            conflicts += exc.paths
         except (NoteError, OSError) as exc:
             current.add(rel)  # try again next time
             failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
     replace_index_note_paths(state, current)
+    memory.save()
     if failed:
         for line in failed:
             log.warning("index note not updated: %s", line)
@@ -97,10 +111,14 @@ def write_indexes(
             fix="repair or delete those notes (they are rebuilt), free disk space, "
             "then run `zotsync index`",
         )
+    if conflicts:
+        raise RegionConflict(conflicts)
     return written
 
 
-def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
+def _retire_index_note(
+    vault: Path, rel: str, colls_folder: str, memory: RegionMemory | None = None
+) -> bool:
     """The tag or collection of ``rel`` is gone: trash a pristine note, else mark it empty."""
     path = vault / rel
     try:
@@ -118,7 +136,7 @@ def _retire_index_note(vault: Path, rel: str, colls_folder: str) -> bool:
     kind: Literal["tag", "collection"] = (
         "collection" if rel.startswith(colls_folder + "/") else "tag"
     )
-    return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "")
+    return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "", memory=memory)
 
 
 def index(vault: Path, *, config_path: Path | None = None) -> int:

@@ -27,8 +27,9 @@ from zotsync.config import Config
 from zotsync.discover import DiscoverResult, mark_inbox_added, ticked_in_inbox
 from zotsync.discover import discover as run_discover
 from zotsync.errors import ZotsyncError
-from zotsync.library_notes import read_papers
+from zotsync.library_notes import RegionMemory, read_papers
 from zotsync.model import Library
+from zotsync.plan.papers import PaperInfo
 from zotsync.vault.frontmatter import read_frontmatter
 from zotsync.vault.lock import VaultLock
 from zotsync.vault.scan import read_head
@@ -62,28 +63,50 @@ def discover(
         state = api.open_state(vault)
         try:
             papers = read_papers(vault, config, state)
+            memory = RegionMemory(state)
+            result = _discover(
+                vault, config, library, papers, categories, queries, days, top, client, memory
+            )
+            memory.save()
+            return result
         finally:
             state.close()
-        cfg = config.discover
-        by_key = {p.key: p for p in papers}
-        given = bool(categories or queries)
-        return run_discover(
-            vault,
-            library.items,
-            client or ArxivClient(delay_seconds=cfg.delay_seconds),
-            categories=(categories or []) if given else cfg.categories,
-            queries=(queries or []) if given else cfg.queries,
-            days=days or cfg.days,
-            top_k=top or cfg.top,
-            statuses={k: p.status for k, p in by_key.items()},
-            priorities={k: p.priority for k, p in by_key.items() if p.priority is not None},
-            note_names={k: p.link for k, p in by_key.items()},
-            collection_names=_collection_names(library),
-            folder=cfg.folder,
-        )
     finally:
         if lock:
             lock.release()
+
+
+def _discover(
+    vault: Path,
+    config: Config,
+    library: Library,
+    papers: list[PaperInfo],
+    categories: list[str] | None,
+    queries: list[str] | None,
+    days: int | None,
+    top: int | None,
+    client: ArxivClient | None,
+    memory: RegionMemory,
+) -> DiscoverResult:
+    """The ranking and the inbox note, inside the lock and with the state open."""
+    cfg = config.discover
+    by_key = {p.key: p for p in papers}
+    given = bool(categories or queries)
+    return run_discover(
+        vault,
+        library.items,
+        client or ArxivClient(delay_seconds=cfg.delay_seconds),
+        categories=(categories or []) if given else cfg.categories,
+        queries=(queries or []) if given else cfg.queries,
+        days=days or cfg.days,
+        top_k=top or cfg.top,
+        statuses={k: p.status for k, p in by_key.items()},
+        priorities={k: p.priority for k, p in by_key.items() if p.priority is not None},
+        note_names={k: p.link for k, p in by_key.items()},
+        collection_names=_collection_names(library),
+        folder=cfg.folder,
+        memory=memory,
+    )
 
 
 def _collection_names(library: Library) -> dict[str, str]:

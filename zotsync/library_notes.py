@@ -12,16 +12,18 @@ own frontmatter keys) change, atomically, and only when the text differs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import posixpath
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from zotsync.config import Config
-from zotsync.errors import ConfigError, NoteError
+from zotsync.errors import ConfigError, ConflictError, NoteError
 from zotsync.library.status import frontmatter_meta
 from zotsync.model import Library
 from zotsync.plan.papers import PaperInfo
@@ -34,10 +36,10 @@ from zotsync.state.papers import (
     save_note_meta,
     save_papers,
 )
-from zotsync.vault.atomic import file_sig, write_atomic
+from zotsync.vault.atomic import backup_file, file_sig, write_atomic
 from zotsync.vault.confine import confine
 from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
-from zotsync.vault.regions import parse_note, region_block, splice_regions
+from zotsync.vault.regions import neutralise_markers, parse_note, region_block, splice_regions
 
 log = logging.getLogger(__name__)
 PLAN_REGION = "plan"
@@ -127,6 +129,60 @@ def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
 
 
 # -- writing managed notes ---------------------------------------------------------------------
+MEMORY_KEY = "managed_regions"
+_BOX_RE = re.compile(r"(?m)^([ \t]*[-*+] )\[[xX ]\]")
+_ADDED_RE = re.compile(r" · \*\*added\*\*(?=\n|$)")
+
+
+class RegionMemory:
+    """What zotsync last wrote into the region of each plan, index, inbox or missing note.
+
+    The hash of that text (ticks and "added" marks left out: they are the user's to set) is
+    kept in the state DB, so a region whose text is neither that nor the new rendering holds
+    something the user typed, and is kept (see :func:`write_region_note`). ``state`` None
+    remembers nothing: every region is then zotsync's, and is backed up before it changes.
+    """
+
+    def __init__(self, state: StateDB | None) -> None:
+        self.state = state
+        raw = state.get_meta(MEMORY_KEY) if state is not None else None
+        self.hashes: dict[str, str] = json.loads(raw) if raw else {}
+        self._changed = False
+
+    def get(self, rel: str) -> str | None:
+        return self.hashes.get(rel)
+
+    def put(self, rel: str, digest: str) -> None:
+        if self.hashes.get(rel) != digest:
+            self.hashes[rel] = digest
+            self._changed = True
+
+    def save(self) -> None:
+        if self.state is not None and self._changed:
+            self.state.set_meta(MEMORY_KEY, json.dumps(self.hashes, sort_keys=True))
+            self._changed = False
+
+
+def region_digest(content: str) -> str:
+    """Hash of a region's text as zotsync compares it: LF line ends, boxes unticked."""
+    text = _ADDED_RE.sub("", _BOX_RE.sub(r"\1[ ]", content.replace("\r\n", "\n")))
+    return hashlib.blake2b(text.strip("\n").encode("utf-8"), digest_size=12).hexdigest()
+
+
+class RegionConflict(ConflictError):
+    """The user typed inside managed regions; their text was kept (exit 4)."""
+
+    def __init__(self, paths: list[tuple[str, str]]) -> None:
+        self.paths = paths
+        shown = "; ".join(f"{rel} (zotsync's version: {beside})" for rel, beside in paths[:3])
+        more = f" (and {len(paths) - 3} more)" if len(paths) > 3 else ""
+        super().__init__(
+            f"you typed inside the managed region of {shown}{more}; your text was kept",
+            fix="move your text above or below the %% zotsync %% lines (or merge from the "
+            "conflict file), then run the command again",
+        )
+
+
 def write_region_note(
     vault: Path,
     rel: str,
@@ -134,25 +190,38 @@ def write_region_note(
     content: str,
     new_text: str,
     frontmatter: Mapping[str, Any] | None = None,
+    memory: RegionMemory | None = None,
 ) -> bool:
-    """Create ``rel`` with ``new_text``, or splice ``content`` into its region. True if written."""
+    """Create ``rel`` with ``new_text``, or splice ``content`` into its region. True if written.
+
+    Text the user typed inside the region is never lost: when the region on disk is neither
+    what zotsync last wrote there (``memory``) nor the new content, the note is left as it is
+    (after a backup) and the new version goes to a conflict file beside it, and
+    :class:`RegionConflict` is raised. Without a memory of the region, a changed region is
+    backed up before it is replaced.
+    """
     path = vault / rel
     confine(vault, path)  # before reading or creating folders: a linked folder leads nowhere
     sig = file_sig(path)
     if sig is None:
+        new_text = _neutral_new_text(new_text, region_name, content, rel)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, new_text.encode("utf-8"), expect=None)
+        _remember(memory, rel, new_text, region_name)
         return True
     text = path.read_text(encoding="utf-8")
     if _region_unchanged(text, region_name, content) and not (
         frontmatter and _frontmatter_changes(text, frontmatter)
     ):
+        if memory is not None:  # the region holds exactly ``content`` (as region_block wrote it)
+            memory.put(rel, region_digest(neutralise_markers(content)))
         return False  # the common case after every sync: no full parse of a big note
     parsed = parse_note(text)
     if parsed.problems:
         raise NoteError(
             f"{rel}: managed region markers are broken", fix="restore them or delete the note"
         )
+    region = parsed.regions.get(region_name)
     if region_name in parsed.regions:
         new = splice_regions(text, {region_name: content})
     else:
@@ -162,9 +231,57 @@ def write_region_note(
         if changes:
             new = splice_frontmatter(new, changes)
     if new == text:
+        _remember(memory, rel, text, region_name)
         return False
+    if region is not None:
+        on_disk = region_digest(region.lf_content)
+        wanted = region_digest(parse_note(new).regions[region_name].lf_content)
+        last = memory.get(rel) if memory is not None else None
+        if on_disk != wanted and (last is None or on_disk != last):
+            backup_file(vault, path)  # it may hold the user's words: keep a copy first
+            if last is not None:
+                beside = _write_beside(vault, rel, new)
+                raise RegionConflict([(rel, beside)])
     write_atomic(path, new.encode("utf-8"), expect=sig)
+    _remember(memory, rel, new, region_name)
     return True
+
+
+def _remember(memory: RegionMemory | None, rel: str, text: str, name: str) -> None:
+    if memory is None:
+        return
+    region = parse_note(text).regions.get(name)
+    if region is not None:
+        memory.put(rel, region_digest(region.lf_content))
+
+
+def _neutral_new_text(new_text: str, name: str, content: str, rel: str) -> str:
+    """``new_text`` with marker-like lines of ``content`` neutralised; refuses a broken note."""
+    safe = neutralise_markers(content)
+    if safe != content:
+        new_text = new_text.replace(content, safe, 1)
+    parsed = parse_note(new_text)
+    if parsed.problems or name not in parsed.regions:
+        raise NoteError(
+            f"{rel}: the new note's region markers would be broken; nothing was written",
+            fix="report this as a bug in zotsync",
+        )
+    return new_text
+
+
+def _write_beside(vault: Path, rel: str, text: str) -> str:
+    """Write ``text`` to the first free conflict name of ``rel`` (or find it there already)."""
+    stem = rel[: -len(".md")] if rel.endswith(".md") else rel
+    n = 1
+    while True:
+        beside = f"{stem} (zotsync conflict{'' if n == 1 else f' {n}'}).md"
+        target = vault / beside
+        if not os.path.lexists(target):
+            write_atomic(target, text.encode("utf-8"), expect=None)
+            return beside
+        if target.is_file() and target.read_bytes() == text.encode("utf-8"):
+            return beside
+        n += 1
 
 
 def _region_unchanged(text: str, name: str, content: str) -> bool:

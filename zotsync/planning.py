@@ -28,6 +28,7 @@ from zotsync.library.status import normalize_status
 from zotsync.library_notes import (
     INDEX_REGION,
     PLAN_REGION,
+    RegionMemory,
     live_notes,
     read_papers,
     record_library,
@@ -50,7 +51,7 @@ from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
 from zotsync.plan.weeks import default_week, normalize_week, week_has_started
 from zotsync.state.db import StateDB
 from zotsync.state.papers import reference_link_count
-from zotsync.vault.atomic import WriteConflict, file_sig, write_atomic
+from zotsync.vault.atomic import WriteConflict, cleanup_temp_files, file_sig, write_atomic
 from zotsync.vault.confine import user_named
 from zotsync.vault.frontmatter import read_frontmatter
 from zotsync.vault.regions import parse_note, splice_regions
@@ -272,6 +273,7 @@ def plan(
         stems = {p.link: p.key for p in papers}
         notes = _plan_notes(vault, config)
         rel = f"{vault_relative(config.plan.folder, 'plan.folder')}/{week}.md"
+        cleanup_temp_files((vault / rel).parent)  # left by a killed run
         result = PlanResult(week=week, path=rel)
         choice = None
         old_text = notes[week].read_text(encoding="utf-8") if week in notes else ""
@@ -305,12 +307,14 @@ def plan(
         marks = {line.link: line.checked for line in parse_plan_region(old_text)}
         region = set_ticks(plan_region(choice, by_key, slots, week), marks)
         fm = plan_frontmatter(week, choice.topic, choice.filled_from)
+        memory = RegionMemory(state)
         try:
             result.written = write_region_note(
-                vault, rel, PLAN_REGION, region, new_plan_note(week, region, fm), fm
+                vault, rel, PLAN_REGION, region, new_plan_note(week, region, fm), fm, memory
             )
         except OSError as exc:
             raise NoteError(f"cannot write {rel}: {exc}", fix="check the disk, then rerun") from exc
+        memory.save()
         _remember_boxes(state, week, region, marks)
         result.topic = choice.topic
         result.filled_from = list(choice.filled_from)

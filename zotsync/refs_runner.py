@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from zotsync import api
-from zotsync.library_notes import write_region_note
-from zotsync.refs.missing import missing_note_region, missing_references
+from zotsync.library_notes import RegionMemory, write_region_note
+from zotsync.refs.missing import missing_note_region, missing_references, new_missing_note
 from zotsync.sync.engine import SyncOptions
 
 MISSING_NOTE = "Missing references.md"
@@ -41,6 +41,7 @@ def run(
         "requests": graph.requests if graph else 0,
         "missing": [],
         "missing_note": None,
+        "conflicts": report.result.conflicts,
     }
     if graph is None:
         return out
@@ -55,12 +56,20 @@ def run(
             return f"[[{placement.stem}]]" if placement else key
 
         region = missing_note_region(rows, link)
-        new_text = (
-            "# Missing references\n\nPapers your library cites most but does not hold. "
-            "Add one with `zotsync add ID`.\n\n"
-            f"%% zotsync:begin {MISSING_REGION} %%\n{region}%% zotsync:end {MISSING_REGION} %%\n"
-        )
-        write_region_note(api.check_vault(vault), MISSING_NOTE, MISSING_REGION, region, new_text)
+        state = api.open_state(vault)
+        try:
+            memory = RegionMemory(state)
+            write_region_note(
+                api.check_vault(vault),
+                MISSING_NOTE,
+                MISSING_REGION,
+                region,
+                new_missing_note(region, MISSING_REGION),
+                memory=memory,
+            )
+            memory.save()
+        finally:
+            state.close()
         out["missing_note"] = MISSING_NOTE
         out["missing"] = [
             {"title": r.title, "year": r.year, "id": r.add_id, "count": r.count, "citing": r.citing}

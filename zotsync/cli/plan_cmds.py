@@ -8,7 +8,7 @@ import click
 
 from zotsync import planning
 from zotsync.cli.common import Ctx, common_options
-from zotsync.errors import EXIT_OK
+from zotsync.errors import EXIT_CONFLICT, EXIT_OK
 
 
 @click.command("plan")
@@ -103,9 +103,10 @@ def refs_cmd(ctx: Ctx, refresh: bool, missing: bool, top: int) -> int:
     result = refs_runner.run(
         ctx.resolve_vault(), config_path=ctx.config, refresh=refresh, missing=missing, top=top
     )
+    code = EXIT_CONFLICT if result.get("conflicts") else EXIT_OK  # a sync left a conflict
     if ctx.json:
         ctx.emit(result)
-        return EXIT_OK
+        return code
     ctx.out(
         f"{result['with_refs']} items with references, {result['pending']} pending, "
         f"{result['no_ids']} without DOI/arXiv id; {result['requests']} requests"
@@ -118,4 +119,4 @@ def refs_cmd(ctx: Ctx, refresh: bool, missing: bool, top: int) -> int:
             ctx.out(
                 f"  {row['count']:>3}×  {row['title']}" + (f"  ({row['id']})" if row["id"] else "")
             )
-    return EXIT_OK
+    return code

@@ -11,7 +11,7 @@ import click
 from zotsync import api
 from zotsync.cli.common import Ctx, common_options, target_vault
 from zotsync.errors import EXIT_CONFLICT, EXIT_OK, EXIT_PARTIAL
-from zotsync.sync.engine import SyncOptions
+from zotsync.sync.engine import SyncOptions, SyncResult
 
 SOURCES = click.Choice(["sqlite", "local", "web", "bbt-json", "bibtex", "csl-json", "demo"])
 _FILE_SOURCES = "zotsync.file_sources"
@@ -140,6 +140,14 @@ def sync_summary(report: api.SyncReport) -> dict[str, Any]:
     return data
 
 
+def sync_exit_code(result: SyncResult) -> int:
+    """4 when the pass left a conflict for the user (it needs them more than a failed item
+    does), else 1 when an item failed, else 0 — the contract's codes (PRODUCT.md)."""
+    if result.conflicts or result.ambiguous:  # an ambiguous adoption claim needs them too
+        return EXIT_CONFLICT
+    return EXIT_PARTIAL if result.failed else EXIT_OK
+
+
 @click.command("sync")
 @source_options
 @click.option("--dry-run", is_flag=True, help="Print the plan of actions; write nothing.")
@@ -220,9 +228,7 @@ def sync_cmd(
             click.echo(f"failed: {error}", err=True)
         if report.refs_pending:
             ctx.out(f"references pending for {report.refs_pending} items (fetched on a later run)")
-    if result.ambiguous:
-        return EXIT_CONFLICT
-    return EXIT_PARTIAL if result.failed else EXIT_OK
+    return sync_exit_code(result)
 
 
 @click.command("demo")

@@ -24,6 +24,8 @@ from typing import Protocol
 from zotsync.add.ids import known_identifiers
 from zotsync.arxiv_api import ArxivPaper
 from zotsync.discover.inbox import (
+    END,
+    has_region,
     inbox_path,
     iso_week,
     mark_added,
@@ -35,8 +37,9 @@ from zotsync.discover.inbox import (
 )
 from zotsync.discover.rank import RankedPaper, library_docs, rank_papers
 from zotsync.errors import ConfigError
+from zotsync.library_notes import RegionMemory, write_region_note
 from zotsync.model import Item
-from zotsync.vault.atomic import file_sig, write_atomic
+from zotsync.vault.atomic import cleanup_temp_files, file_sig, write_atomic
 from zotsync.vault.confine import confine
 
 __all__ = [
@@ -88,15 +91,18 @@ def write_if_changed(path: Path, text: str) -> bool:
     """Atomically replace ``path`` with ``text`` unless it already holds exactly that.
 
     Through :func:`~zotsync.vault.atomic.write_atomic`: a crash leaves the old or the new
-    note, never half of one, and a note the user saved since it was read is not overwritten
-    (:class:`~zotsync.vault.atomic.WriteConflict`). Returns whether anything was written.
+    note (and a temp file the next pass removes), and a save the user made since the read
+    makes the write fail rather than be overwritten. Returns whether anything was written.
     """
     data = text.encode("utf-8")
-    expect = file_sig(path)
-    if expect is not None and path.read_bytes() == data:
-        return False
+    sig = file_sig(path)  # before the read: a save after it makes the write fail
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, data, expect=expect)
+    write_atomic(path, data, expect=sig)
     return True
 
 
@@ -116,6 +122,7 @@ def discover(
     collection_names: Mapping[str, str] | None = None,
     folder: str = "Inbox",
     dry_run: bool = False,
+    memory: RegionMemory | None = None,
 ) -> DiscoverResult:
     """Rank new arXiv papers against ``items`` and write this week's inbox note.
 
@@ -151,7 +158,15 @@ def discover(
     previous = read_state(existing) if existing is not None else None
     region = render_region(week, top, scope=scope, candidates=len(ranked), previous=previous)
     text = update_inbox_note(existing, region) if existing is not None else new_inbox_note(region)
-    written = False if dry_run else write_if_changed(target, text)
+    written = False
+    if not dry_run:
+        cleanup_temp_files(target.parent)  # left by a killed run
+        if existing is None or has_region(existing):
+            # text typed inside the region is kept (a conflict), never replaced silently
+            inner = region.split("\n", 1)[1].rsplit(END, 1)[0]
+            written = write_region_note(vault, relative, "inbox", inner, text, memory=memory)
+        else:
+            written = write_if_changed(target, text)
     return DiscoverResult(week, relative, top, len(ranked), written)
 
 

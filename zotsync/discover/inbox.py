@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from zotsync.discover.rank import RankedPaper
 from zotsync.plan.weeks import week_of
+from zotsync.render.links import markdown_link, wikilink
 
 BEGIN = "%% zotsync:begin inbox %%"
 END = "%% zotsync:end inbox %%"
@@ -64,10 +65,6 @@ def _escape(text: str) -> str:
     return re.sub(r"([%=~])(?=\1)", r"\1\\", text)
 
 
-def _link_name(name: str) -> str:
-    return re.sub(r"[\[\]|#^]", "", name).strip()
-
-
 def extract(text: str, limit: int = EXTRACT_CHARS) -> str:
     """The start of an abstract, cut at a word boundary, with an ellipsis when cut."""
     text = " ".join(text.split())
@@ -95,12 +92,12 @@ def render_entry(ranked: RankedPaper, *, ticked: bool = False, added: bool = Fal
     if ranked.topics:
         why.append("topics: " + ", ".join(_escape(t) for t in ranked.topics))
     if ranked.similar:
-        why.append("similar to " + ", ".join(f"[[{_link_name(s.note)}]]" for s in ranked.similar))
+        why.append("similar to " + ", ".join(wikilink(s.note) for s in ranked.similar))
     if why:
         details.append(" · ".join(why))
     if p.summary:
         details.append("> " + _escape(extract(p.summary)))
-    details.append(f"[arXiv]({p.abs_url}) · `zotsync add {p.id}`")
+    details.append(f"{markdown_link('arXiv', p.abs_url)} · `zotsync add {p.id}`")
     return "\n".join([line, *(f"\t- {d}" for d in details)])
 
 
@@ -153,6 +150,11 @@ def _region_span(text: str) -> tuple[int, int] | None:
     if not end:
         return None
     return begin.start(), begin.end() + end.end()
+
+
+def has_region(text: str) -> bool:
+    """True when ``text`` holds the inbox region (both marker lines)."""
+    return _region_span(text) is not None
 
 
 def read_state(text: str) -> InboxState:

@@ -29,7 +29,9 @@ from typing import Literal
 
 from zotsync.library.status import is_status_tag
 from zotsync.plan.papers import CitationGraph, PaperInfo, chrono_key
+from zotsync.render.links import alias_text, heading_text, wikilink
 from zotsync.vault.names import safe_segment
+from zotsync.vault.regions import neutralise_markers
 
 INDEX_BEGIN = "%% zotsync:begin index %%"
 INDEX_END = "%% zotsync:end index %%"
@@ -83,14 +85,24 @@ def collection_note_path(path: str) -> str:
 
 
 def _alias(text: str) -> str:
-    """Text that cannot end a wikilink's alias early."""
-    return text.replace("|", "-").replace("]", ")").replace("[", "(")
+    """Text that cannot end a wikilink's alias early (nor span lines)."""
+    return alias_text(text)
 
 
 def _wikilink(paper: PaperInfo) -> str:
     if paper.title and paper.title != paper.link:
-        return f"[[{paper.link}|{_alias(paper.title)}]]"
-    return f"[[{paper.link}]]"
+        return wikilink(paper.link, paper.title)
+    return wikilink(paper.link)
+
+
+def _heading(text: str) -> str:
+    """A tag or collection name as heading text: one line, no link syntax."""
+    return heading_text(text)
+
+
+def _code(text: str) -> str:
+    """A tag or collection name inside a code span: one line, no backtick to end it."""
+    return " ".join(text.replace("`", "'").split())
 
 
 def index_line(paper: PaperInfo) -> str:
@@ -128,7 +140,7 @@ def tag_index(papers: Sequence[PaperInfo], folder: str = TAGS_FOLDER) -> list[In
         IndexNote(
             paths[tag],
             tag,
-            _list_region("{n} tagged `" + tag + "`, oldest first:", ps),
+            _list_region("{n} tagged `" + _code(tag) + "`, oldest first:", ps),
         )
         for tag, ps in sorted(members.items())
     ]
@@ -164,11 +176,11 @@ def collection_index(
         )
         name = coll.rsplit("/", 1)[-1]
         if ps:
-            region = _list_region("{n} in `" + coll + "`, oldest first:", ps)
+            region = _list_region("{n} in `" + _code(coll) + "`, oldest first:", ps)
         else:
-            region = f"No papers directly in `{coll}`.\n"
+            region = f"No papers directly in `{_code(coll)}`.\n"
         if children:
-            links = [f"- [[{paths[c][:-3]}|{_alias(c.rsplit('/', 1)[-1])}]]" for c in children]
+            links = [f"- {wikilink(paths[c][:-3], c.rsplit('/', 1)[-1])}" for c in children]
             region += "\nSubcollections:\n\n" + "\n".join(links) + "\n"
         notes.append(IndexNote(paths[coll], name, region))
     return notes
@@ -241,18 +253,18 @@ def master_index(
     total = len({p.key for p in papers})
     out = [f"{_count(total)} in {len(groups)} topic{'s' if len(groups) != 1 else ''}."]
     for topic, members in groups.items():
-        out += ["", f"## {topic}", ""]
+        out += ["", f"## {_heading(topic)}", ""]
         out += [index_line(p) for p in members]
         if len(members) > 1:
-            out += ["", f"### Roadmap: {topic}", "", roadmap(members)]
+            out += ["", f"### Roadmap: {_heading(topic)}", "", roadmap(members)]
     return "\n".join(out) + "\n"
 
 
 def empty_region(name: str, kind: Literal["tag", "collection"] = "tag") -> str:
     """The region of a tag's (or collection's) note once no paper is in it any more."""
     if kind == "collection":
-        return f"No papers are in `{name}` any more.\n"
-    return f"No papers are tagged `{name}` any more.\n"
+        return f"No papers are in `{_code(name)}` any more.\n"
+    return f"No papers are tagged `{_code(name)}` any more.\n"
 
 
 def note_title(text: str) -> str | None:
@@ -263,8 +275,9 @@ def note_title(text: str) -> str | None:
 
 def new_index_note(title: str, region: str) -> str:
     """A new index note: the user's area (a heading) on top, then the managed region."""
+    region = neutralise_markers(region)
     body = region if region.endswith("\n") or not region else region + "\n"
-    return f"# {title}\n\n{INDEX_BEGIN}\n{body}{INDEX_END}\n"
+    return f"# {_heading(title)}\n\n{INDEX_BEGIN}\n{body}{INDEX_END}\n"
 
 
 def is_pristine(text: str, title: str) -> bool:

@@ -27,6 +27,7 @@ from zotsync.plan.papers import PaperInfo
 from zotsync.plan.select import PlanChoice
 from zotsync.plan.slots import DAY_NAMES, ScheduledPick, Slot, schedule
 from zotsync.plan.weeks import normalize_week, week_days, week_of
+from zotsync.render.links import alias_text, wikilink
 
 PLAN_BEGIN = "%% zotsync:begin plan %%"
 PLAN_END = "%% zotsync:end plan %%"
@@ -73,7 +74,9 @@ def _gantt_name(title: str) -> str:
 def plan_line(row: ScheduledPick, checked: bool) -> str:
     """``- [ ] [[Paper]] — Mon 19:00 · reason``."""
     slot = row.slot.label if row.slot else "unscheduled"
-    return f"- [{'x' if checked else ' '}] [[{row.link}]] — {slot} · {row.reason}"
+    # the reason names topics (Zotero tags and collections): it must not make a link; and it
+    # is read back from the note for a kept plan, so the cleaning must be idempotent
+    return f"- [{'x' if checked else ' '}] {wikilink(row.link)} — {slot} · {alias_text(row.reason)}"
 
 
 def gantt(rows: Sequence[ScheduledPick], week: str, read: set[str]) -> str:
@@ -119,11 +122,11 @@ def plan_region(
     read = {k for k, p in papers_by_key.items() if p.status == "read"}
     lines: list[str] = []
     if choice.topic:
-        lines.append(f"Topic: **{choice.topic}**")
+        lines.append(f"Topic: **{alias_text(choice.topic)}**")
     if choice.filled_from:
         lines.append(
-            f"Not enough to-read papers in {choice.topic or 'the topic'}; "
-            f"filled from: {', '.join(choice.filled_from)}."
+            f"Not enough to-read papers in {alias_text(choice.topic or 'the topic')}; "
+            f"filled from: {', '.join(alias_text(t) for t in choice.filled_from)}."
         )
     if lines:
         lines.append("")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from zotsync.refs.match import Reference
 from zotsync.refs.render import external_line
 from zotsync.refs.resolve import RefGraph
+from zotsync.vault.regions import region_block
 
 #: a title shorter than this many words does not join mentions on its own ("Introduction")
 MIN_TITLE_WORDS = 3
@@ -123,3 +124,16 @@ def missing_note_region(missing: list[MissingRef], link: Callable[[str], str]) -
             line += f" · `zotsync add {paper.add_id.replace('`', '')}`"
         lines.append(line)
     return "\n".join(lines)
+
+
+def new_missing_note(region: str, name: str = "missing") -> str:
+    """A new ``Missing references.md``: a heading and a line for the user, then the region.
+
+    The region is framed by :func:`~zotsync.vault.regions.region_block`, so its end marker is
+    on a line of its own with a final newline (the region text carries none) and a rerun finds
+    the note exactly as it left it.
+    """
+    return (
+        "# Missing references\n\nPapers your library cites most but does not hold. "
+        "Add one with `zotsync add ID`.\n\n" + region_block(name, region)
+    )

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from zotsync.refs.match import Reference
+from zotsync.render.links import arxiv_url, doi_url, markdown_link
 
 if TYPE_CHECKING:
     from zotsync.refs.resolve import ItemRefs
@@ -55,15 +56,10 @@ def external_line(ref: Reference) -> str:
     if ref.year:
         parts[0] += f" ({ref.year})"
     if ref.arxiv:
-        parts.append(f"[arXiv:{ref.arxiv}](https://arxiv.org/abs/{ref.arxiv})")
+        parts.append(markdown_link(f"arXiv:{ref.arxiv}", arxiv_url(ref.arxiv) or ""))
     elif ref.doi:
-        parts.append(f"[doi:{ref.doi}](https://doi.org/{_url_path(ref.doi)})")
+        parts.append(markdown_link(f"doi:{ref.doi}", doi_url(ref.doi) or ""))
     return " · ".join(parts)
-
-
-def _url_path(doi: str) -> str:
-    # DOIs may hold characters that end a Markdown link target or break a URL
-    return doi.replace("%", "%25").replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
 def _status_line(refs: ItemRefs) -> str | None:

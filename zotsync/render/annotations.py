@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from zotsync.model import Annotation, Attachment, Item, LibraryRef
+from zotsync.render.links import link_text, safe_target
 
 #: Zotero's annotation palette (reader and note editor), hex -> name.
 COLOR_NAMES: dict[str, str] = {
@@ -254,16 +255,16 @@ def annotation_views(
                     color_name=name,
                     page_label=label,
                     page=page,
-                    link=deep_link(item.library, attachment, ann),
+                    link=safe_target(deep_link(item.library, attachment, ann)) or "",
                     text=callout_safe(ann.text),
                     comment=callout_safe(ann.comment),
                     tags=tuple(t for t in (obsidian_tag(tag.name) for tag in ann.tags) if t),
-                    author=" ".join(ann.author.split()),
+                    author=link_text(ann.author),
                     image=image,
                     image_missing=is_image and image is None,
                     attachment_title=" ".join(attachment.title.split()),
                     attachment_key=attachment.key,
-                    location=location,
+                    location=link_text(location),
                 )
             )
     return views

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from zotsync.model import Attachment, Item, LibraryRef
+from zotsync.render.links import link_text, safe_target
 
 #: content types Zotero's reader opens (and ``zotero://open-pdf`` therefore works for)
 READER_TYPES = {
@@ -50,11 +51,13 @@ class AttachmentLink:
     def markdown(self) -> str:
         """``[title](open_url) ([file](file_url))`` — the default header form."""
         parts: list[str] = []
-        title = self.title.replace("[", "(").replace("]", ")")
-        if self.open_url:
-            parts.append(f"[{title}]({self.open_url})")
-        if self.file_url:
-            parts.append(f"([file]({self.file_url}))" if parts else f"[{title}]({self.file_url})")
+        title = link_text(self.title.replace("[", "(").replace("]", ")"))
+        open_url = safe_target(self.open_url) if self.open_url else None
+        file_url = safe_target(self.file_url) if self.file_url else None
+        if open_url:
+            parts.append(f"[{title}]({open_url})")
+        if file_url:
+            parts.append(f"([file]({file_url}))" if parts else f"[{title}]({file_url})")
         return " ".join(parts) if parts else title
 
 
@@ -103,7 +106,9 @@ def attachment_links(
         kind = attachment_kind(att)
         title = " ".join(att.title.split()) or att.filename or att.key
         if kind == "url":
-            links.append(AttachmentLink(title, kind, att.url or None, None))
+            links.append(
+                AttachmentLink(title, kind, safe_target(att.url) if att.url else None, None)
+            )
             continue
         # a file known only from a .bib (no Zotero attachment key) has no reader link
         open_url = open_link(item.library, att.key) if kind != "file" and att.key else None
@@ -113,5 +118,7 @@ def attachment_links(
                 file_url = (data_dir.absolute() / "storage" / att.key / att.filename).as_uri()
         elif att.link_mode == "linked_file" and att.path:
             file_url = linked_file_uri(att.path, base_dir)
-        links.append(AttachmentLink(title, kind, open_url, file_url))
+        links.append(
+            AttachmentLink(title, kind, open_url, safe_target(file_url) if file_url else None)
+        )
     return links

@@ -44,6 +44,7 @@ from zotsync.render.html_tree import (
     parse_html,
     take_checkbox,
 )
+from zotsync.render.links import link_text, safe_target
 
 __all__ = ["BLOCK", "SKIP", "VOID", "Node", "html_to_markdown", "parse_html"]
 
@@ -331,7 +332,9 @@ class _Renderer:
         text = self.inline(node.children, active).strip()
         if not href:
             return text
-        target = href.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        target = safe_target(href)
+        if target is None:  # javascript:, data: … : the text stays, the link goes
+            return text
         if not text:
             return f"<{target}>"
         return f"[{text}]({target})"
@@ -345,7 +348,7 @@ class _Renderer:
             return "*(image not available in the vault)*"
         src = node.attrs.get("src", "")
         if src.startswith(("http://", "https://")):
-            return f"![{node.attrs.get('alt', '')}]({src.replace(' ', '%20')})"
+            return f"![{link_text(node.attrs.get('alt', ''))}]({safe_target(src)})"
         return ""
 
     def annotation_link(self, raw: str) -> str | None:

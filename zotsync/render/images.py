@@ -25,8 +25,8 @@ from pathlib import Path, PurePosixPath
 
 from zotsync.errors import ConfigError
 from zotsync.model import Item
-from zotsync.vault.confine import confine
 from zotsync.vault.atomic import file_sig, write_atomic
+from zotsync.vault.confine import confine
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 _NOTE_IMAGE = re.compile(r"data-attachment-key=[\"']([23456789A-Z]{8})[\"']")

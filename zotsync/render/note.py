@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zotsync.errors import TemplateError
 from zotsync.library.status import seed_priority, seed_status
 from zotsync.model import Item
 from zotsync.refs.ids import item_ids
 from zotsync.render.annotations import annotation_views, render_annotations
 from zotsync.render.attachments import attachment_links
 from zotsync.render.html2md import html_to_markdown
+from zotsync.render.links import heading_text, link_text, safe_target, url_part, wikilink
 from zotsync.render.templates import NOTE_TEMPLATE, Templates
 from zotsync.vault.frontmatter import dump_value
 from zotsync.vault.names import NameRequest, candidates, safe_filename
@@ -225,22 +227,24 @@ def note_context(
     return {
         "item": item,
         "key": item.key,
-        "title": item.title,
-        "authors": [c.name for c in item.creators],
+        "title": heading_text(item.title),
+        "authors": [link_text(c.name) for c in item.creators],
         "creators": item.creators,
         "year": item.year or "",
         "venue": item.fields.get("publicationTitle") or item.fields.get("conferenceName") or "",
         "date": item.fields.get("date", ""),
-        "doi": display_doi(item),
-        "arxiv": ids.arxiv or "",
-        "url": item.fields.get("url", ""),
+        # these three go into link targets (``https://doi.org/{{ doi }}``, also in templates
+        # copied into vaults long ago): encoded, and a URL of another scheme is dropped
+        "doi": url_part(display_doi(item)),
+        "arxiv": url_part(ids.arxiv or ""),
+        "url": safe_target(item.fields.get("url", "")) or "",
         "citekey": item.citekey,
         "abstract": item.fields.get("abstractNote", "").strip(),
         "fields": item.fields,
         "tags": [t.name for t in item.tags],
         "zotero_link": zotero_select_link(item),
         "attachments": attachment_links(item, data_dir=data_dir, base_dir=base_dir),
-        "related": [f"[[{name}]]" for name in links.related],
+        "related": [wikilink(name) for name in links.related],
         "references": links.references_text.strip(),
         "cited_by": links.cited_by_text.strip(),
         "annotations": views,
@@ -261,6 +265,14 @@ def render_note(
     """Render ``item``: owned frontmatter values plus the managed regions' contents."""
     body = templates.render(NOTE_TEMPLATE, note_context(item, links, callouts or {}, templates))
     parsed = parse_note(body)
+    if parsed.problems:
+        # values cannot do this (their marker lines are neutralised): the template itself
+        # pairs its markers wrongly, and a region cut short would be spliced as if whole
+        raise TemplateError(
+            f"template {NOTE_TEMPLATE} renders broken region markers for {item.key}: "
+            + "; ".join(parsed.problems),
+            fix="make every '%% zotsync:begin NAME %%' line in the template have its end line",
+        )
     regions = {name: region.content for name, region in parsed.regions.items()}
     fm = frontmatter_values(
         item, links, include_auto_tags=include_auto_tags, with_ref_links=with_ref_links

@@ -22,6 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from zotsync.errors import TemplateError
 from zotsync.vault.confine import OutsideVault, confine
+from zotsync.vault.regions import neutralise_markers
 
 TEMPLATE_DIR = Path("Templates") / "zotsync"
 NOTE_TEMPLATE = "note.md.j2"
@@ -81,6 +82,7 @@ class Templates:
             lstrip_blocks=True,
             autoescape=False,
             undefined=jinja2.StrictUndefined,
+            finalize=_finalize,
         )
         self._cache: dict[str, jinja2.Template] = {}
 
@@ -153,6 +155,11 @@ class Templates:
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
         return digest.hexdigest()
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ expression }}`` passes here: no Zotero value can close or open a region."""
+    return neutralise_markers(value) if isinstance(value, str) else value
 
 
 def _error_line(exc: BaseException) -> str:

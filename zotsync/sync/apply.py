@@ -166,7 +166,7 @@ class NoteWriter:
             region = parsed.regions.get(name)
             if region is None:
                 continue
-            on_disk = text_hash(region.content)
+            on_disk = text_hash(region.lf_content)  # a CRLF note compares by content
             wanted = text_hash(content)
             if on_disk == wanted:
                 region_hashes[name] = wanted
@@ -242,21 +242,45 @@ class NoteWriter:
         os.rename(src, dst)
         return file_sig(dst)
 
-    def conflict_path(self, target: str) -> str:
+    def conflict_path(self, target: str, n: int = 1) -> str:
+        """The ``n``-th conflict name of ``target``: ``X (zotsync conflict).md``, then ``… 2``."""
         stem = target[: -len(".md")] if target.endswith(".md") else target
-        return f"{stem}{CONFLICT_SUFFIX}.md"
+        return f"{stem}{CONFLICT_SUFFIX if n == 1 else CONFLICT_SUFFIX[:-1] + f' {n})'}.md"
 
-    def _write_conflict(self, target: str, rendered: RenderedNote) -> None:
-        rel = self.conflict_path(target)
+    def _write_conflict(self, target: str, rendered: RenderedNote) -> str:
+        """Write the new rendering beside the note; return the conflict file's path.
+
+        A conflict file is the user's from the moment it exists (they merge by hand in it),
+        and a file carrying such a name may be the user's own: none is ever written over.
+        If one already holds exactly this rendering nothing is written (a repeated pass stays
+        a no-op); otherwise the existing ones are backed up and the rendering goes to the first
+        free name, created so that it fails rather than replace a file that appeared meanwhile.
+        """
         fm = {
             ("zotsync-conflict-of" if k == "zotero-key" else k): v
             for k, v in rendered.frontmatter.items()
         }
         text = RenderedNote(fm, rendered.regions, rendered.body).new_note_text()
-        path = self.abs(rel)
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            return
-        self._write(rel, text, file_sig(path))
+        taken: list[Path] = []
+        n = 1
+        while True:
+            rel = self.conflict_path(target, n)
+            path = self.abs(rel)
+            if not os.path.lexists(path):
+                break
+            try:
+                if path.is_file() and path.read_bytes() == text.encode("utf-8"):
+                    return rel
+            except OSError:
+                pass
+            taken.append(path)
+            n += 1
+        if not self.dry_run:
+            for path in taken:
+                if path.is_file() and not path.is_symlink():
+                    backup_file(self.vault, path)
+        self._write(rel, text, None)
+        return rel
 
     def delete(self, state: ItemState, current: str, *, archive: str | None) -> Outcome:
         """Zotero deleted the item: mark the note, or move it to the trash when it has no user text."""

@@ -42,7 +42,9 @@ _MARKER_RE = re.compile(
     r"(?:^|(?<=\A\ufeff))[ \t]*%%[ \t]*zotsync:(begin|end)[ \t]+([a-z0-9-]+)[ \t]*%%[ \t]*(\r?\n|\Z)",
     re.M,
 )
-_ANY_MARKER_RE = re.compile(r"^[ \t]*%%[ \t]*zotsync:(?:begin|end)\b", re.M)
+# a line of a value that a marker parser could take for one: any line break (CRLF and a lone
+# CR become ``\n`` when spliced), blanks, then ``%% zotsync:``
+_MARKER_LIKE_RE = re.compile(r"(\A|[\r\n])([ \t]*)(?=%%[ \t]*zotsync:)")
 _BOM = "\ufeff"
 
 
@@ -57,6 +59,11 @@ class Region:
     #: offset of the begin marker line and just after the end marker line (incl. its newline)
     outer_start: int = 0
     outer_end: int = 0
+
+    @property
+    def lf_content(self) -> str:
+        """The content with ``\\n`` line ends: what hashes and compares with a render."""
+        return _lf(self.content)
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,21 @@ def parse_note(text: str) -> ParsedNote:
     return ParsedNote(text, fm, body_start, regions, problems, fm_span, yaml_span)
 
 
+def neutralise_markers(text: str) -> str:
+    """``text`` with every line that looks like a zotsync marker made harmless.
+
+    A backslash goes before the line's ``%%``: no marker parser matches it any more, and
+    Markdown (Obsidian included) shows the escaped ``%%`` as typed, so the text stays whole
+    and visible. Idempotent. Every value from Zotero reaches a region through this function:
+    the note templates apply it to each ``{{ expression }}`` (Jinja's ``finalize``), and
+    :func:`region_block`/:func:`splice_regions` apply it to region texts built in Python
+    (index, plan, inbox and missing-references notes).
+    """
+    if "zotsync:" not in text:
+        return text
+    return _MARKER_LIKE_RE.sub(lambda m: m.group(1) + m.group(2) + "\\", text)
+
+
 def _lf(text: str) -> str:
     """Every line break (CRLF, lone CR) as ``\\n``."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -163,14 +185,9 @@ def _check_name(name: str) -> None:
 
 def _normalise_content(content: str, nl: str) -> str:
     """Content with exactly one final newline (unless empty), in the file's line endings."""
-    content = _lf(content).rstrip("\n")
+    content = neutralise_markers(_lf(content).rstrip("\n"))
     if not content:
         return ""
-    if _ANY_MARKER_RE.search(content):
-        raise NoteError(
-            "managed content contains a zotsync marker line",
-            fix="remove the '%% zotsync:' line from the Zotero field or template",
-        )
     content += "\n"
     return content.replace("\n", nl) if nl != "\n" else content
 

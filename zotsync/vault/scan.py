@@ -172,5 +172,11 @@ def _note_file(
     except OSError as exc:
         return NoteFile(path, sig, None, None, f"cannot read the file: {exc.strerror or exc}")
     except NoteError as exc:
+        if remembered is not None and remembered[1] is not None:
+            # the state knows this file as that item's note: it stays so while its YAML is
+            # broken. The sync's update of it reports the YAML and leaves the file alone, and
+            # the item's row keeps its path and title, so once repaired the note follows title
+            # changes again (taken for a note the user deleted, it lost that for good)
+            return NoteFile(path, sig, remembered[1], remembered[2])
         return NoteFile(path, sig, None, None, exc.message)
     return NoteFile(path, sig, key, library)
