@@ -182,13 +182,13 @@ class NoteWriter:
         new_text = splice_regions(text, new_regions) if new_regions else text
         if new_regions:  # the hashes of what landed (the splice normalises final newlines)
             landed = parse_note(new_text).regions
-            region_hashes.update({n: text_hash(landed[n].content) for n in new_regions})
+            region_hashes.update({n: text_hash(landed[n].lf_content) for n in new_regions})
         if adopt and not parsed.regions and not state.regions:
             # another tool's note: regions go in above the user's body, which stays whole;
             # the owned keys the user already set stay theirs (see vault/foreign.py)
             new_text = insert_after_frontmatter(text, rendered.regions.items())
             inserted = parse_note(new_text).regions
-            region_hashes = {n: text_hash(r.content) for n, r in inserted.items()}
+            region_hashes = {n: text_hash(r.lf_content) for n, r in inserted.items()}
             state.named = False
             state.user_keys = held_keys(existing, POLICIES)
         policies = policies_for(POLICIES, state.user_keys)
