@@ -103,7 +103,9 @@ def _service_cmd(install: bool) -> click.Command:
             if ctx.json:
                 ctx.emit({"path": str(unit.path), "exists": unit.path.exists(), "kind": unit.kind})
             else:
-                there = "would be removed" if unit.path.exists() else "does not exist; nothing to do"
+                there = (
+                    "would be removed" if unit.path.exists() else "does not exist; nothing to do"
+                )
                 ctx.out(f"{unit.path} {there}")
             return EXIT_OK
         if dry_run:
