@@ -63,6 +63,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # the renames a pass is about to make, written before the first one: a pass killed
+        # between a rename and its link rewrite leaves the rewrite to the next start
+        "0003-rename-journal",
+        """
+        CREATE TABLE rename_journal (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            library TEXT NOT NULL,
+            old_path TEXT NOT NULL,
+            new_path TEXT NOT NULL
+        );
+        INSERT INTO rename_journal (library, old_path, new_path)
+            SELECT '', json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')
+            FROM meta, json_each(meta.value) AS j WHERE meta.key = 'pending_renames';
+        DELETE FROM meta WHERE key = 'pending_renames';
+        """,
+    ),
 ]
 
 
@@ -225,3 +242,25 @@ class StateDB:
             "SELECT COUNT(*) FROM items WHERE conflict IS NOT NULL AND tombstone = 0"
         ).fetchone()
         return int(row[0])
+
+    # -- rename journal -------------------------------------------------------------------
+    def journal_renames(self, library: str, renames: list[tuple[str, str]]) -> None:
+        """Record renames (old path, new path) a pass is about to make, in one transaction."""
+        if not renames:
+            return
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO rename_journal (library, old_path, new_path) VALUES (?, ?, ?)",
+                [(library, old, new) for old, new in renames],
+            )
+
+    def journalled_renames(self, library: str) -> list[tuple[str, str]]:
+        """Journalled renames in the order they were planned ('' rows: from before 0003)."""
+        rows = self.conn.execute(
+            "SELECT old_path, new_path FROM rename_journal WHERE library IN (?, '') ORDER BY seq",
+            (library,),
+        )
+        return [(str(old), str(new)) for old, new in rows]
+
+    def clear_rename_journal(self, library: str) -> None:
+        self.conn.execute("DELETE FROM rename_journal WHERE library IN (?, '')", (library,))

@@ -11,7 +11,10 @@ Order of work and why:
 5. Plan (pure, see :mod:`zotsync.sync.planner`), print the plan for ``--dry-run``, else execute.
    Each action commits its own state row after its file operation; a failure rolls back only
    that row and the run goes on (exit 1 at the end).
-6. Rewrite links to renamed notes everywhere in the vault, outside code.
+6. Rewrite links to renamed notes everywhere in the vault, outside code. Every rename the
+   plan holds is journalled in the state DB before the first one is made, and the journal is
+   cleared only once the link rewrite is complete: a pass killed in between leaves the rewrite
+   to the next start, which replays it (rewriting is idempotent).
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ class Engine:
         options = options or SyncOptions()
         result = SyncResult()
         library_label = self.config.library
+        replayed = False if options.dry_run else self._finish_renames()
         states = self.state.load_items(library_label)
         known = {
             s.path: (FileSig(*s.sig), s.key, library_label)
@@ -120,7 +124,7 @@ class Engine:
         notes = scan_notes(self.vault, known=known)
         source_fp = files_fingerprint(self.source.watch_paths())
         global_fp = self._global_fp()
-        if self._nothing_changed(options, notes, states, source_fp, global_fp):
+        if not replayed and self._nothing_changed(options, notes, states, source_fp, global_fp):
             result.short_circuit = True
             result.items = sum(1 for s in states.values() if s.path and not s.deleted)
             result.unchanged = result.items
@@ -189,6 +193,8 @@ class Engine:
                 for a in acting
             ]
         writer = NoteWriter(self.vault, dry_run=options.dry_run)
+        if not options.dry_run:
+            self.state.journal_renames(library_label, _planned_renames(actions, placements))
         items = {i.key: i for i in library.items}
         total = len(actions)
         for n, action in enumerate(actions, 1):
@@ -205,12 +211,7 @@ class Engine:
                 self._flush(result)
         self._flush(result)
         if not options.dry_run:
-            renames = [*self._pending_renames(), *result.renames]
-            if renames:
-                touched = rewrite_renamed_links(self.vault, renames, self.state, library_label)
-                log.info("rewrote links in %d files", touched)
-            self.state.set_meta("pending_renames", None)
-        if not options.dry_run:
+            self._finish_renames()
             fp_after = files_fingerprint(self.source.watch_paths())
             clean = not result.interrupted and result.failed == 0 and fp_after == source_fp
             self.state.set_meta("source_fp", source_fp if clean else None)
@@ -222,12 +223,26 @@ class Engine:
             self.state.record_run("sync", result.counts(), result.errors)
         return result
 
-    def _pending_renames(self) -> list[tuple[str, str]]:
-        """Renames an earlier, interrupted run made but did not rewrite links for."""
-        raw = self.state.get_meta("pending_renames")
-        if not raw:
-            return []
-        return [(str(old), str(new)) for old, new in json.loads(raw)]
+    def _finish_renames(self) -> bool:
+        """Rewrite links for every journalled rename that happened; True if there were any.
+
+        Called at the start of a pass (replaying what a killed pass left) and after its own
+        renames. A journalled rename that did not happen (killed before it, or it failed) is
+        dropped: links to the old name are still right, and the pass that makes it journals it
+        anew. The journal is kept when a file could not be rewritten, so the next pass retries.
+        """
+        journal = self.state.journalled_renames(self.config.library)
+        if not journal:
+            return False
+        done = [
+            (old, new) for old, new in _chained(journal) if _rename_happened(self.vault, old, new)
+        ]
+        rewrite = rewrite_renamed_links(self.vault, done, self.state, self.config.library)
+        log.info("rewrote links in %d files", rewrite.touched)
+        if not rewrite.failed:
+            with self.state.transaction():
+                self.state.clear_rename_journal(self.config.library)
+        return True
 
     def _nothing_changed(
         self,
@@ -237,8 +252,6 @@ class Engine:
         source_fp: str | None,
         global_fp: str,
     ) -> bool:
-        if self.state.get_meta("pending_renames"):
-            return False
         retry_at = self.state.get_meta("refs_retry_at")
         if retry_at is not None and time.time() >= float(retry_at):
             return False
@@ -356,10 +369,6 @@ class Engine:
             if not options.dry_run:
                 with self.state.transaction():
                     self.state.put_item(state)
-                    if outcome is not None and outcome.kind == "renamed":
-                        # remembered with the row: a run killed before its link pass leaves
-                        # the rewrite to the next run (see _run)
-                        self.state.set_meta("pending_renames", json.dumps(result.renames))
         except TemplateError:
             raise  # the template is broken for every note: stop with its file and line (exit 2)
         except (ZotsyncError, OSError) as exc:
@@ -449,6 +458,45 @@ class Engine:
         if outcome.conflicts:
             result.conflicts += 1
             result.conflict_paths.append(outcome.path or action.key)
+
+
+def _planned_renames(
+    actions: list[Action], placements: dict[str, Placement]
+) -> list[tuple[str, str]]:
+    """(current path, target path) of every note the actions will move (see ``_execute``)."""
+    out = []
+    for a in actions:
+        if a.kind in ("update", "adopt") and a.path and a.key in placements:
+            target = placements[a.key].target
+            if target and target != a.path:
+                out.append((a.path, target))
+    return out
+
+
+def _chained(journal: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each journalled rename followed to its last name (A→B then B→C: A→C and B→C).
+
+    A journal kept across passes (a file could not be rewritten) may hold such chains; the
+    note is then only at C, and links to A must go there.
+    """
+    out = []
+    for i, (old, new) in enumerate(journal):
+        for later_old, later_new in journal[i + 1 :]:
+            if later_old == new:
+                new = later_new
+        out.append((old, new))
+    return out
+
+
+def _rename_happened(vault: Path, old: str, new: str) -> bool:
+    """The note is at ``new`` and no longer at ``old`` (or both name one file: case-only)."""
+    new_path, old_path = vault / new, vault / old
+    try:
+        if not new_path.is_file():
+            return False
+        return not old_path.exists() or os.path.samefile(old_path, new_path)
+    except OSError:
+        return False
 
 
 _NOPL = Placement("", None, "")
