@@ -25,48 +25,26 @@ from typing import Any
 
 import pytest
 from conftest import paper, small_library
-from crash_helpers import bench_generator, count_names, kill_when, run_sync, start_sync
+from crash_helpers import (
+    HUB,
+    bench_generator,
+    count_names,
+    dangling_links,
+    kill_when,
+    run_sync,
+    start_sync,
+    write_hub,
+)
 
 from zotsync import api
 from zotsync.model import Library
 from zotsync.state.db import StateDB
 from zotsync.testing.zotero_db import make_zotero_db
 from zotsync.testing.zotero_writer import ZoteroDbWriter
-from zotsync.vault.links import find_wikilinks
-
-HUB = "Reading Hub.md"
 
 
 class _Killed(BaseException):
     """Stands in for SIGKILL at one exact instant (nothing in zotsync may catch it)."""
-
-
-def dangling_links(vault: Path) -> list[str]:
-    """``file: target`` for every wikilink outside ``.zotsync`` that names no existing note."""
-    stems: set[str] = set()
-    paths: set[str] = set()
-    files = [p for p in vault.rglob("*.md") if ".zotsync" not in p.relative_to(vault).parts]
-    for p in files:
-        stems.add(p.stem.casefold())
-        paths.add(p.relative_to(vault).with_suffix("").as_posix().casefold())
-    out = []
-    for p in files:
-        for target in find_wikilinks(p.read_text(encoding="utf-8")):
-            name = target.split("#")[0].split("|")[0].strip().casefold()
-            if name and name not in stems and name not in paths:
-                out.append(f"{p.relative_to(vault)}: {target}")
-    return out
-
-
-def write_hub(vault: Path) -> int:
-    """A note of the user's linking to every paper note (wikilink, alias and heading forms)."""
-    stems = sorted(p.stem for p in (vault / "Papers").glob("*.md"))
-    lines = ["# Everything I read", ""]
-    for n, stem in enumerate(stems):
-        form = ("[[{}]]", "[[{}|see this]]", "[[{}#Abstract]]")[n % 3]
-        lines.append("- " + form.format(stem))
-    (vault / HUB).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return len(stems)
 
 
 def retitle(db: Path, library: Library, every: int) -> int:

@@ -215,8 +215,14 @@ def sync(
     source: Source | None = None,
     stop: threading.Event | None = None,
     refresh_refs: bool = False,
+    fetch_refs: bool = True,
 ) -> SyncReport:
-    """One sync pass (PRODUCT: ``zotsync sync``)."""
+    """One sync pass (PRODUCT: ``zotsync sync``).
+
+    ``fetch_refs=False`` (``sync --no-refs``) fetches nothing now but keeps what the notes
+    show: reference lists and arXiv fields come from the caches alone. ``refs=False`` leaves
+    references out entirely (the in-memory test passes).
+    """
     vault = check_vault(vault)
     options = options or SyncOptions()
     lock = VaultLock(vault, command="sync") if hold_lock else None
@@ -224,7 +230,9 @@ def sync(
         lock.acquire()  # before recording the source: zotsync.yaml is the vault's file too
     try:
         config = configure(vault, config_path, source_options, record=not options.dry_run)
-        return _sync_locked(vault, config, source, options, refs, progress, stop, refresh_refs)
+        return _sync_locked(
+            vault, config, source, options, refs, progress, stop, refresh_refs, fetch_refs
+        )
     finally:
         if lock is not None:
             lock.release()
@@ -239,6 +247,7 @@ def _sync_locked(
     progress: Callable[[int, int], None] | None,
     stop: threading.Event | None = None,
     refresh_refs: bool = False,
+    fetch_refs: bool = True,
 ) -> SyncReport:
     from zotsync import planning
 
@@ -249,8 +258,12 @@ def _sync_locked(
             from zotsync.arxiv_api import ArxivClient
             from zotsync.sources.enriched import EnrichedSource
 
-            source = EnrichedSource(source, state.conn, ArxivClient())
-        resolver = make_ref_resolver(config, state, refresh=refresh_refs) if refs else None
+            source = EnrichedSource(source, state.conn, ArxivClient(), fetch=fetch_refs)
+        resolver = (
+            make_ref_resolver(config, state, offline=not fetch_refs, refresh=refresh_refs)
+            if refs
+            else None
+        )
         graph_box: dict[str, RefGraph | None] = {}
 
         def resolve(library: Library) -> RefGraph | None:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import arxiv
 import requests
@@ -167,7 +168,7 @@ class ArxivClient:
             ) from err
         except (arxiv.ArxivError, requests.exceptions.RequestException) as err:
             raise RemoteError(
-                f"arXiv query failed: {err}",
+                f"arXiv query failed: {short_reason(err)}",
                 fix=f"check the network or ZOTSYNC_ARXIV_URL ({self.base_url})",
             ) from err
 
@@ -224,6 +225,28 @@ class ArxivClient:
             for paper in self._run(search):
                 papers.setdefault(paper.id, paper)
         return sorted(papers.values(), key=lambda p: (p.published, p.id), reverse=True)
+
+
+def short_reason(err: BaseException) -> str:
+    """One short line for a failed request (urllib3's own text runs to several hundred chars).
+
+    Zotsync's own errors keep their message; network failures say what kind they are and
+    which host; anything else is cut to its first line.
+    """
+    if isinstance(err, RemoteError):
+        return err.message
+    if isinstance(err, requests.exceptions.Timeout):
+        kind = "timed out"
+    elif isinstance(err, requests.exceptions.ConnectionError):
+        kind = "cannot connect"
+    elif isinstance(err, arxiv.HTTPError):
+        return f"HTTP {err.status}"
+    else:
+        text = (str(err).splitlines() or [type(err).__name__])[0]
+        return text if len(text) <= 120 else text[:117] + "..."
+    request = getattr(err, "request", None)
+    host = urlsplit(request.url).hostname if request is not None and request.url else None
+    return f"{kind} to {host}" if host else kind
 
 
 def date_window(now: datetime, days: int) -> str:

@@ -113,10 +113,31 @@ def sync_summary(report: api.SyncReport) -> dict[str, Any]:
     return data
 
 
+def summary_line(c: dict[str, int]) -> str:
+    """The human summary: the item counts add up to ``items``; deletions are told apart."""
+    line = (
+        f"{c['items']} items: {c['created']} created, {c['updated']} updated, "
+        f"{c['renamed']} renamed, {c['unchanged']} unchanged"
+    )
+    if c["tombstoned"]:
+        line += f", {c['tombstoned']} without a note (you deleted it; `sync --recreate`)"
+    if c["trashed"]:
+        line += f"; {c['trashed']} deleted in Zotero (notes marked or moved to the trash)"
+    if c["conflicts"]:
+        line += f"; {c['conflicts']} conflicts"
+    if c["failed"]:
+        line += f"; {c['failed']} failed"
+    return line
+
+
 @click.command("sync")
 @source_options
 @click.option("--dry-run", is_flag=True, help="Print the plan of actions; write nothing.")
-@click.option("--no-refs", is_flag=True, help="Do not fetch reference lists this time.")
+@click.option(
+    "--no-refs",
+    is_flag=True,
+    help="Fetch no reference lists or arXiv data this time; notes keep what they show.",
+)
 @click.option("--force-delete", is_flag=True, help="Allow a sync that would delete most notes.")
 @click.option("--recreate", is_flag=True, help="Recreate notes you deleted.")
 @click.option(
@@ -156,7 +177,7 @@ def sync_cmd(
                 overwrite_conflicts=overwrite_conflicts,
                 full=full,
             ),
-            refs=not no_refs,
+            fetch_refs=not no_refs,
             progress=progress,
         )
     finally:
@@ -173,13 +194,7 @@ def sync_cmd(
             for action in result.actions:
                 ctx.out(f"{action['action']:>10}  {action['path']}")
             ctx.out("(dry run: nothing written)")
-        c = result.counts()
-        ctx.out(
-            f"{c['items']} items: {c['created']} created, {c['updated']} updated, "
-            f"{c['renamed']} renamed, {c['trashed']} deleted, {c['unchanged']} unchanged"
-            + (f", {c['conflicts']} conflicts" if c["conflicts"] else "")
-            + (f", {c['failed']} failed" if c["failed"] else "")
-        )
+        ctx.out(summary_line(result.counts()))
         for path in result.conflict_paths:
             ctx.out(
                 f"conflict: {path} — your edit to a managed region was kept; "

@@ -126,8 +126,10 @@ class Engine:
         global_fp = self._global_fp()
         if not replayed and self._nothing_changed(options, notes, states, source_fp, global_fp):
             result.short_circuit = True
-            result.items = sum(1 for s in states.values() if s.path and not s.deleted)
-            result.unchanged = result.items
+            # every item the last pass saw in Zotero: a note, or a tombstone (note deleted)
+            result.items = sum(1 for s in states.values() if not s.deleted)
+            result.tombstoned = sum(1 for s in states.values() if s.tombstone and not s.deleted)
+            result.unchanged = result.items - result.tombstoned
             return result
         library = filter_collections(self.source.read(), self.config.collections)
         self._data_dir = library.data_dir
@@ -299,7 +301,9 @@ class Engine:
         label = self.config.library
         kind = action.kind
         if kind in ("unchanged", "skip"):
-            result.unchanged += kind == "unchanged"
+            if action.key in items:  # a note marked deleted earlier is no item of this count
+                result.unchanged += kind == "unchanged"
+                result.tombstoned += kind == "skip"  # in Zotero, but its note was deleted
             return
         if kind == "duplicate":
             result.failed += 1
@@ -319,7 +323,7 @@ class Engine:
             if kind == "tombstone":
                 state.tombstone = True
                 state.path = None
-                outcome = Outcome("unchanged", None)
+                outcome = Outcome("tombstoned", None)
             elif kind == "delete":
                 outcome = writer.delete(
                     state, action.path or "", archive=self.config.archive_folder
@@ -453,6 +457,8 @@ class Engine:
             result.renames.append((outcome.detail, outcome.path or ""))
         elif kind in ("trashed", "marked-deleted"):
             result.trashed += 1
+        elif kind == "tombstoned":
+            result.tombstoned += 1
         else:
             result.unchanged += 1
         if outcome.conflicts:
