@@ -224,8 +224,6 @@ def select_plan(
     cited_by_count: Mapping[str, int] | None = None,
 ) -> PlanChoice:
     """Choose up to ``count`` papers for a week (see the module docstring for the rules)."""
-    if topic:
-        check_topic(papers, topic)
     cited_by = cited_by_count if cited_by_count is not None else cited_by_counts(papers)
     run = _Planner(papers, count, cited_by)
 
