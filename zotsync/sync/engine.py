@@ -42,7 +42,7 @@ from zotsync.sources import Source
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
-from zotsync.sync.links import rewrite_renamed_links
+from zotsync.sync.journal import finish_renames, planned_renames
 from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
 from zotsync.sync.results import BATCH_SIZE, REFS_RETRY_SECONDS, SyncOptions, SyncResult
 from zotsync.sync.snapshot import config_fingerprint, files_fingerprint, filter_collections
@@ -196,7 +196,7 @@ class Engine:
             ]
         writer = NoteWriter(self.vault, dry_run=options.dry_run)
         if not options.dry_run:
-            self.state.journal_renames(library_label, _planned_renames(actions, placements))
+            self.state.journal_renames(library_label, planned_renames(actions, placements))
         items = {i.key: i for i in library.items}
         total = len(actions)
         for n, action in enumerate(actions, 1):
@@ -226,25 +226,8 @@ class Engine:
         return result
 
     def _finish_renames(self) -> bool:
-        """Rewrite links for every journalled rename that happened; True if there were any.
-
-        Called at the start of a pass (replaying what a killed pass left) and after its own
-        renames. A journalled rename that did not happen (killed before it, or it failed) is
-        dropped: links to the old name are still right, and the pass that makes it journals it
-        anew. The journal is kept when a file could not be rewritten, so the next pass retries.
-        """
-        journal = self.state.journalled_renames(self.config.library)
-        if not journal:
-            return False
-        done = [
-            (old, new) for old, new in _chained(journal) if _rename_happened(self.vault, old, new)
-        ]
-        rewrite = rewrite_renamed_links(self.vault, done, self.state, self.config.library)
-        log.info("rewrote links in %d files", rewrite.touched)
-        if not rewrite.failed:
-            with self.state.transaction():
-                self.state.clear_rename_journal(self.config.library)
-        return True
+        """Replay the rename journal's link rewrite (see :func:`finish_renames`)."""
+        return finish_renames(self.vault, self.state, self.config.library)
 
     def _nothing_changed(
         self,
@@ -464,45 +447,6 @@ class Engine:
         if outcome.conflicts:
             result.conflicts += 1
             result.conflict_paths.append(outcome.path or action.key)
-
-
-def _planned_renames(
-    actions: list[Action], placements: dict[str, Placement]
-) -> list[tuple[str, str]]:
-    """(current path, target path) of every note the actions will move (see ``_execute``)."""
-    out = []
-    for a in actions:
-        if a.kind in ("update", "adopt") and a.path and a.key in placements:
-            target = placements[a.key].target
-            if target and target != a.path:
-                out.append((a.path, target))
-    return out
-
-
-def _chained(journal: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Each journalled rename followed to its last name (A→B then B→C: A→C and B→C).
-
-    A journal kept across passes (a file could not be rewritten) may hold such chains; the
-    note is then only at C, and links to A must go there.
-    """
-    out = []
-    for i, (old, new) in enumerate(journal):
-        for later_old, later_new in journal[i + 1 :]:
-            if later_old == new:
-                new = later_new
-        out.append((old, new))
-    return out
-
-
-def _rename_happened(vault: Path, old: str, new: str) -> bool:
-    """The note is at ``new`` and no longer at ``old`` (or both name one file: case-only)."""
-    new_path, old_path = vault / new, vault / old
-    try:
-        if not new_path.is_file():
-            return False
-        return not old_path.exists() or os.path.samefile(old_path, new_path)
-    except OSError:
-        return False
 
 
 _NOPL = Placement("", None, "")
