@@ -77,6 +77,7 @@ class EdgeRules:
     )
     def sync_killed(self, nth: int, site: str) -> None:
         before = self._before_sync()  # type: ignore[attr-defined]
+        STATS["kill_attempts"] += 1
         injector = Injector(self.vault, nth, code=None, site=site)
         try:
             with injector.installed():
@@ -87,6 +88,13 @@ class EdgeRules:
             if not self.symlinked:
                 raise
         self._after_sync(before, failure_injected=True, killed=injector.fired)  # type: ignore[attr-defined]
+
+    @rule(
+        nth=st.integers(min_value=1, max_value=4),
+        site=st.sampled_from(["replace", "write"]),
+    )
+    def sync_killed_again(self, nth: int, site: str) -> None:
+        self.sync_killed(nth, site)  # kills are a rule drawn twice as often
 
     # -- conflict files and names
     @precondition(lambda self: enabled("user_edits_conflict_file"))

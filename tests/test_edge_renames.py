@@ -17,6 +17,7 @@ Three ways in:
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -235,3 +236,58 @@ def test_old_meta_journal_is_migrated_to_the_table(
         assert state.get_meta("pending_renames") is None
     finally:
         state.close()
+
+
+def _kill_after_in(folder: Path, nth: int, real: Callable[..., Any]) -> Callable[..., Any]:
+    """Like ``_kill_after``, counting only operations whose target is inside ``folder``."""
+    calls = [0]
+
+    def fake(src: Any, dst: Any, *args: Any, **kwargs: Any) -> Any:
+        out = real(src, dst, *args, **kwargs)
+        if Path(os.fspath(dst)).parent == folder:
+            calls[0] += 1
+            if calls[0] == nth:
+                raise _Killed
+        return out
+
+    return fake
+
+
+@pytest.mark.parametrize("moment", ["update", "create"])
+def test_a_kill_after_a_write_then_a_zotero_change_makes_no_conflict(
+    tmp_path: Path,
+    make_db: Callable[..., Path],
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    moment: str,
+) -> None:
+    """Killed between writing a note and recording it; Zotero then changes the item again.
+
+    The next pass must know the note's regions for its own write (journalled before it), not
+    take them for the user's edit: no conflict, and the note shows Zotero's latest abstract.
+    (Found by the state machine: a kill followed by a Zotero edit made a conflict.)
+    """
+    import zotsync.vault.atomic as atomic
+
+    vault, db = _small(tmp_path, make_db, n=3)
+    papers = vault / "Papers"
+    if moment == "update":
+        assert run_cli("sync", "--vault", vault, "-q").exit_code == 0
+        conn = sqlite3.connect(db, isolation_level=None)
+        ZoteroDbWriter(conn, autocommit=True).set_field("K001AAAA", "abstractNote", "First edit.")
+        conn.close()
+        op, real = "replace", os.replace
+    else:
+        op, real = "link", os.link  # new notes land by hard link, then the state rows follow
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic.os, op, _kill_after_in(papers, 1 if moment == "update" else 3, real))
+        with pytest.raises(_Killed):
+            run_cli("sync", "--vault", vault, "-q")
+    conn = sqlite3.connect(db, isolation_level=None)
+    ZoteroDbWriter(conn, autocommit=True).set_field("K001AAAA", "abstractNote", "Second edit.")
+    conn.close()
+    result = run_cli("sync", "--vault", vault, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["conflicts"] == 0
+    assert not list(papers.glob("*conflict*"))
+    assert "Second edit." in (papers / "Paper number 1.md").read_text("utf-8")

@@ -582,8 +582,6 @@ class ZotsyncMachine(EdgeRules, RuleBasedStateMachine):
         site=st.sampled_from(["replace", "write"]),
     )
     def sync_with_failing_write(self, nth: int, code: str, site: str) -> None:
-        if site == "write" and not enabled("sync_with_failing_write:write"):
-            site = "replace"
         before = self._before_sync()
         failer = Injector(self.vault, nth, code=FAULT_CODES[code], site=site)
         try:
@@ -618,7 +616,10 @@ class ZotsyncMachine(EdgeRules, RuleBasedStateMachine):
             assert handed == self.library, "the engine mutated the library the source returned"
         self.source.handed_out.clear()
         # (e) nothing outside the vault changes
-        assert self._outside() == before["outside"]
+        outside = self._outside()
+        wrote = sorted(k for k in outside.keys() | before["outside"].keys()
+                       if outside.get(k) != before["outside"].get(k))  # fmt: skip
+        assert not wrote, f"wrote outside the vault: {wrote}"
         # no temp files, every zotsync-written note parses
         temps = [p for p in self.vault.rglob(f"*{TEMP_MARK}*") if ".zotsync" not in p.parts]
         assert killed or not temps, temps  # a killed run's temp files go on the next pass
@@ -762,7 +763,7 @@ def test_the_widened_model_with_every_pending_rule_on(
     monkeypatch.setenv("ZOTSYNC_SM_FIXES", ",".join(sorted(set(PENDING_FIXES.values()))))
     STATS.clear()
     try:
-        run_state_machine_as_test(ZotsyncMachine, settings=machine_settings(10, shrink=False))
+        run_state_machine_as_test(ZotsyncMachine, settings=machine_settings(30, shrink=False))
     finally:
         print("\n" + stats_line("state machine (every rule on)"))
 

@@ -65,9 +65,17 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     (
         # the renames a pass is about to make, written before the first one: a pass killed
-        # between a rename and its link rewrite leaves the rewrite to the next start
-        "0003-rename-journal",
+        # between a rename and its link rewrite leaves the rewrite to the next start; and the
+        # region hashes of a note about to be written, so a pass killed between the write and
+        # the state row still knows the note's regions for its own (sync/journal.py)
+        "0003-journals",
         """
+        CREATE TABLE pending_writes (
+            library TEXT NOT NULL,
+            key TEXT NOT NULL,
+            regions TEXT NOT NULL,
+            PRIMARY KEY (library, key)
+        );
         CREATE TABLE rename_journal (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             library TEXT NOT NULL,
@@ -264,3 +272,25 @@ class StateDB:
 
     def clear_rename_journal(self, library: str) -> None:
         self.conn.execute("DELETE FROM rename_journal WHERE library IN (?, '')", (library,))
+
+    # -- pending writes -------------------------------------------------------------------
+    def put_pending_writes(self, library: str, regions: dict[str, dict[str, str]]) -> None:
+        """Region hashes (key → name → hash) of notes about to be written, in one transaction."""
+        if not regions:
+            return
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO pending_writes VALUES (?, ?, ?)",
+                [(library, k, json.dumps(r, sort_keys=True)) for k, r in regions.items()],
+            )
+
+    def load_pending_writes(self, library: str) -> dict[str, dict[str, str]]:
+        rows = self.conn.execute(
+            "SELECT key, regions FROM pending_writes WHERE library = ?", (library,)
+        )
+        return {str(key): json.loads(regions) for key, regions in rows}
+
+    def clear_pending_write(self, library: str, key: str) -> None:
+        self.conn.execute(
+            "DELETE FROM pending_writes WHERE library = ? AND key = ?", (library, key)
+        )

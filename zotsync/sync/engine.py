@@ -42,7 +42,12 @@ from zotsync.sources import Source
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
-from zotsync.sync.journal import finish_renames, planned_renames
+from zotsync.sync.journal import (
+    finish_renames,
+    planned_renames,
+    recognise_own_write,
+    remember_writes,
+)
 from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
 from zotsync.sync.results import BATCH_SIZE, REFS_RETRY_SECONDS, SyncOptions, SyncResult
 from zotsync.sync.snapshot import config_fingerprint, files_fingerprint, filter_collections
@@ -73,6 +78,7 @@ class Engine:
         self._data_dir: str | None = None
         self._staged: list[tuple[ItemState, Path, Outcome]] = []
         self._staged_fm: dict[str, dict[str, Any]] = {}
+        self._pending_writes: dict[str, dict[str, str]] = {}
         self.vault = vault
         self.config = config
         self.state = state
@@ -115,6 +121,9 @@ class Engine:
         result = SyncResult()
         library_label = self.config.library
         replayed = False if options.dry_run else self._finish_renames()
+        self._pending_writes = (
+            {} if options.dry_run else self.state.load_pending_writes(library_label)
+        )
         states = self.state.load_items(library_label)
         known = {
             s.path: (FileSig(*s.sig), s.key, library_label)
@@ -342,6 +351,11 @@ class Engine:
                         self._count(outcome, result, action)
                         return
                 else:
+                    if not options.dry_run:  # a kill after the write must not look like a user edit
+                        recognise_own_write(
+                            self.vault, state, action.path, self._pending_writes.get(action.key)
+                        )
+                        remember_writes(self.state, label, {action.key: rendered.regions})
                     outcome = writer.update(
                         state,
                         rendered,
@@ -356,6 +370,7 @@ class Engine:
             if not options.dry_run:
                 with self.state.transaction():
                     self.state.put_item(state)
+                    self.state.clear_pending_write(label, action.key)
         except TemplateError:
             raise  # the template is broken for every note: stop with its file and line (exit 2)
         except (ZotsyncError, OSError) as exc:
@@ -371,6 +386,8 @@ class Engine:
         if not self._staged:
             return
         staged, self._staged = self._staged, []
+        pending = {s.key: s.regions for s, _, _ in staged}
+        remember_writes(self.state, self.config.library, pending, hashed=True)
         try:
             landed = self._batch.commit()
         except OSError as exc:
@@ -382,6 +399,7 @@ class Engine:
                 if isinstance(sig, FileSig):
                     state.mtime_ns, state.size, state.ino = sig.mtime_ns, sig.size, sig.ino
                     self.state.put_item(state)
+                    self.state.clear_pending_write(self.config.library, state.key)
                     result.written_frontmatter[state.key] = (
                         f"{sig.mtime_ns}:{sig.size}:{sig.ino}",
                         json.dumps(frontmatter_meta(self._staged_fm.pop(state.key, {}))),
