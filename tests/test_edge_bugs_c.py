@@ -272,3 +272,33 @@ def test_arxiv_outage_is_logged_once_in_one_line(
         assert len(_arxiv_warnings(caplog)) == 1
         # the cached abstract stays in the note while arXiv is down
         assert "From arXiv." in note_path(vault, "BARE2345").read_text("utf-8")
+
+
+# -- found by the state machine: a deleted item's note keeps its name -------------------------
+def test_a_new_item_never_takes_the_name_of_a_deleted_items_note_that_stays(
+    vault: Path, make_db: Callable[..., Path], run_cli: Callable[..., Result]
+) -> None:
+    """Zotero deletes a paper whose note holds the user's text and adds one with the same title.
+
+    The old note stays (marked ``zotero-deleted``), so the new note needs another name; it was
+    placed on the old one and failed ("appeared; not overwriting it", exit 1, no note).
+    """
+    db = make_db(small_library(paper("OLDA2222", "Same Title", year=2001)))
+    assert run_cli("sync", "--vault", vault, "--zotero-db", db, "-q").exit_code == 0
+    old = vault / "Papers" / "Same Title.md"
+    old.write_text(old.read_text("utf-8") + "\nMy notes.\n", "utf-8")
+    conn, writer = _writer(db)
+    writer.delete("OLDA2222")
+    writer.add_item(paper("NEWB2222", "Same Title", year=2024))
+    conn.close()
+    result = run_cli("sync", "--vault", vault, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] == 1
+    assert "zotero-deleted: true" in old.read_text("utf-8") and "My notes." in old.read_text(
+        "utf-8"
+    )
+    new = note_path(vault, "NEWB2222")
+    assert new != old
+    before = tree(vault)
+    assert run_cli("sync", "--vault", vault, "--full", "-q").exit_code == 0
+    assert tree(vault) == before

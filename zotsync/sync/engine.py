@@ -40,7 +40,7 @@ from zotsync.render.note import render_note
 from zotsync.render.templates import Templates
 from zotsync.sources import Source
 from zotsync.state.db import ItemState, StateDB
-from zotsync.sync.apply import NoteWriter, Outcome
+from zotsync.sync.apply import NoteWriter, Outcome, has_user_text
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
 from zotsync.sync.journal import (
     finish_renames,
@@ -166,9 +166,17 @@ class Engine:
         others = {}
         if folder.is_dir():
             claimed = {v[0].path for v in claims.values()}
+            # the note of an item gone from Zotero keeps its name when it stays (marked
+            # deleted): a new note must not be placed there (found by the state machine)
+            in_library = {i.key for i in library.items}
+            staying = {
+                v[0].path
+                for k, v in claims.items()
+                if k not in in_library and _stays(self.vault, v[0].path, self.config)
+            }
             for entry in os.scandir(folder):
                 rel = f"{self.config.papers_folder.strip('/')}/{entry.name}"
-                if entry.name.endswith(".md") and rel not in claimed:
+                if entry.name.endswith(".md") and (rel not in claimed or rel in staying):
                     others[entry.name[:-3].casefold()] = rel
         placements = place_notes(library, single, states, others, self.config)
         result.placements = placements
@@ -465,6 +473,16 @@ class Engine:
         if outcome.conflicts:
             result.conflicts += 1
             result.conflict_paths.append(outcome.path or action.key)
+
+
+def _stays(vault: Path, rel: str, config: Config) -> bool:
+    """Whether a deleted item's note stays where it is (it holds user text, no archive)."""
+    if config.archive_folder:
+        return False
+    try:
+        return has_user_text((vault / rel).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return True
 
 
 _NOPL = Placement("", None, "")
