@@ -53,8 +53,8 @@ STATS: Counter[str] = Counter()
 
 
 def stats_line(label: str) -> str:
-    keys = ("examples", "steps", "syncs", "kill_attempts", "kills", "faults", "hostile", "crlf")
-    keys += ("symlinks",)
+    keys = ("examples", "steps", "syncs", "kill_attempts", "kills", "fault_attempts", "faults")
+    keys += ("hostile", "crlf", "symlinks")
     return f"{label}: " + ", ".join(f"{k} {STATS[k]}" for k in keys)
 
 

@@ -583,6 +583,7 @@ class ZotsyncMachine(EdgeRules, RuleBasedStateMachine):
     )
     def sync_with_failing_write(self, nth: int, code: str, site: str) -> None:
         before = self._before_sync()
+        STATS["fault_attempts"] += 1
         failer = Injector(self.vault, nth, code=FAULT_CODES[code], site=site)
         try:
             with failer.installed():
@@ -594,6 +595,14 @@ class ZotsyncMachine(EdgeRules, RuleBasedStateMachine):
                 raise
             self.escaped.append(str(exc))
         self._after_sync(before, failure_injected=True)
+
+    @rule(
+        nth=st.integers(min_value=1, max_value=4),
+        code=st.sampled_from(sorted(FAULT_CODES)),
+        site=st.sampled_from(["replace", "write"]),
+    )
+    def sync_with_failing_write_again(self, nth: int, code: str, site: str) -> None:
+        self.sync_with_failing_write(nth, code, site)  # faults are drawn twice as often
 
     def _before_sync(self) -> dict[str, Any]:
         return {
@@ -738,7 +747,7 @@ def fast_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_sequence_of_zotero_and_user_edits_loses_text_or_diverges(fast_fsync: None) -> None:
     STATS.clear()
     try:
-        run_state_machine_as_test(ZotsyncMachine, settings=machine_settings(40))
+        run_state_machine_as_test(ZotsyncMachine, settings=machine_settings(25))
     finally:
         print(
             "\n"
