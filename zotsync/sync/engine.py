@@ -172,7 +172,11 @@ class Engine:
             staying = {
                 v[0].path
                 for k, v in claims.items()
-                if k not in in_library and _stays(self.vault, v[0].path, self.config)
+                if k not in in_library
+                and (
+                    (k in states and states[k].deleted and states[k].path == v[0].path)
+                    or _stays(self.vault, v[0].path, self.config)
+                )
             }
             for entry in os.scandir(folder):
                 rel = f"{self.config.papers_folder.strip('/')}/{entry.name}"
