@@ -129,13 +129,21 @@ class EdgeRules:
                 out.append(path)
         return out
 
-    @rule(title=st.sampled_from(SQUAT_TITLES), conflict=st.booleans(), text=FRAGMENT)
-    def user_squats_name(self, title: str, conflict: bool, text: str) -> None:
-        """A user file (no ``zotero-key``) at a name zotsync wants for a note or a conflict."""
-        if conflict and not enabled("user_squats_conflict_name"):
-            return
-        suffix = CONFLICT_SUFFIX if conflict else ""
-        path = self.vault / "Papers" / f"{safe_filename(title)}{suffix}.md"
+    @rule(title=st.sampled_from(SQUAT_TITLES), text=FRAGMENT)
+    def user_squats_name(self, title: str, text: str) -> None:
+        """A user file (no ``zotero-key``) at a name zotsync would give a new note."""
+        self._squat(self.vault / "Papers" / f"{safe_filename(title)}.md", text)
+
+    @precondition(lambda self: enabled("user_squats_conflict_name"))
+    @rule(index=st.integers(min_value=0), text=FRAGMENT)
+    def user_squats_conflict_name(self, index: int, text: str) -> None:
+        """A user file named like the conflict file of an existing note."""
+        picked = self._pick_note(index)  # type: ignore[attr-defined]
+        if picked is not None:
+            path = picked[0]
+            self._squat(path.with_name(f"{path.stem}{CONFLICT_SUFFIX}.md"), text)
+
+    def _squat(self, path: Path, text: str) -> None:
         if path.exists() or path.is_symlink():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
