@@ -18,9 +18,11 @@ from types import ModuleType
 
 from zotsync.vault.atomic import TEMP_MARK
 from zotsync.vault.frontmatter import read_frontmatter
+from zotsync.vault.links import find_wikilinks
 from zotsync.vault.regions import PAPER_REGIONS, parse_note
 
 REPO = Path(__file__).resolve().parent.parent
+HUB = "Reading Hub.md"
 
 
 def bench_generator() -> ModuleType:
@@ -138,3 +140,31 @@ def find_note(folder: Path, key: str) -> Path:
     ]
     assert len(hits) == 1, f"{key}: {hits}"
     return hits[0]
+
+
+def dangling_links(vault: Path) -> list[str]:
+    """``file: target`` for every wikilink outside ``.zotsync`` that names no existing note."""
+    stems: set[str] = set()
+    paths: set[str] = set()
+    files = [p for p in vault.rglob("*.md") if ".zotsync" not in p.relative_to(vault).parts]
+    for p in files:
+        stems.add(p.stem.casefold())
+        paths.add(p.relative_to(vault).with_suffix("").as_posix().casefold())
+    out = []
+    for p in files:
+        for target in find_wikilinks(p.read_text(encoding="utf-8")):
+            name = target.split("#")[0].split("|")[0].strip().casefold()
+            if name and name not in stems and name not in paths:
+                out.append(f"{p.relative_to(vault)}: {target}")
+    return out
+
+
+def write_hub(vault: Path) -> int:
+    """A note of the user's linking to every paper note (wikilink, alias and heading forms)."""
+    stems = sorted(p.stem for p in (vault / "Papers").glob("*.md"))
+    lines = ["# Everything I read", ""]
+    for n, stem in enumerate(stems):
+        form = ("[[{}]]", "[[{}|see this]]", "[[{}#Abstract]]")[n % 3]
+        lines.append("- " + form.format(stem))
+    (vault / HUB).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(stems)

@@ -13,7 +13,8 @@ benchmark's generator (a third of the papers with annotations), then:
    and edits 250 abstracts in place.
 4. **Updating sync**, killed at start-up and after N renamed notes exist, N up to all 500 (that
    last kill lands in the rename/link/index pass at the end of the run).
-5. A run to completion; a further sync writes nothing; the user's text is there byte for byte.
+5. A run to completion; a further sync writes nothing; the user's text is there byte for byte,
+   and no link in the user's hub note (one link to every paper, written before step 3) dangles.
 
 After every kill: every note in ``Papers/`` parses (frontmatter, all regions closed, nothing
 truncated), no two notes claim a key, the user's text is intact, and each note's bytes are
@@ -30,6 +31,7 @@ import pytest
 from crash_helpers import (
     bench_generator,
     count_names,
+    dangling_links,
     find_note,
     kill_when,
     note_versions,
@@ -38,6 +40,7 @@ from crash_helpers import (
     start_sync,
     temp_files,
     tree,
+    write_hub,
 )
 
 from zotsync import api
@@ -129,6 +132,7 @@ def test_sigkill_at_any_moment_leaves_whole_notes_and_the_rerun_converges(
     items = library.items
     chosen = [items[0].key, items[4].key, items[8].key, items[1].key, items[9].key, items[2].key]
     planted = _plant_user_text(papers, chosen)
+    assert write_hub(vault) == ITEMS and not dangling_links(vault)
     layouts = {k: outside_regions(find_note(papers, k).read_text("utf-8")) for k in chosen}
     old = note_versions(papers)
     with hold_exclusive(db) as zotero:
@@ -160,6 +164,7 @@ def test_sigkill_at_any_moment_leaves_whole_notes_and_the_rerun_converges(
             )
     assert sum(name.startswith("Retitled ") for name, _ in final.values()) == ITEMS // 4
     _assert_planted(papers, planted)
+    assert dangling_links(vault) == [], "links to renamed notes left dangling"
     for key, layout in layouts.items():
         assert outside_regions(find_note(papers, key).read_text("utf-8")) == layout
     assert not temp_files(vault)

@@ -7,7 +7,17 @@ restores an item; the user changes the note template; the user appends text unde
 inserts text between regions, adds unowned frontmatter keys and comments, edits inside a managed
 region, renames or moves a note, deletes one, duplicates one (same ``zotero-key``), touches one to
 an old mtime, or rewrites it in place with different bytes of the same size and the same mtime;
-a sync; a sync during which the Nth file replacement inside the vault fails with ``OSError``.
+a sync; a sync during which the Nth file replacement or write inside the vault fails with
+ENOSPC or EIO.
+
+The edges (issue 11, item 14; rules in ``sm_edge_rules.py``, helpers in ``sm_edges.py``): the
+user links notes from a hub note, edits conflict files, squats on names zotsync wants (a note's
+or a conflict file's), saves notes with CRLF line endings or a BOM, and symlinks folders or
+notes of the vault to places outside it; Zotero stores marker lines
+(``%% zotsync:end abstract %%``) and Markdown in titles and abstracts, and retitles every item
+at once; a sync is killed (a ``BaseException`` nothing catches) right after the Nth file
+operation inside the vault, renames pending. Rules needing a fix from another branch are gated
+(``sm_edges.PENDING_FIXES``/``FIXES_MERGED``).
 
 Layout of one run::
 
@@ -42,8 +52,15 @@ file-level ones; the next clean sync checks everything):
 (e) **Nothing outside the vault changes**: every file under ``root`` but outside the vault keeps
     its bytes and mtime (the symlinked sibling folder included).
 
-Plus: no temp file (``.zotsync-tmp-``) is left after any sync, and the only failures a clean
-sync reports are the duplicate keys the user created.
+(f) **No dangling link after a complete pass**: every link in the user's hub note names an
+    existing note, unless the user moved, renamed or deleted that note or Zotero deleted the
+    item (zotsync rewrites links only for the renames it makes) — across kills too.
+(g) **No traceback**: a sync ends normally or with a :class:`ZotsyncError` caused by an
+    injected failure (or a refused symlink); any other exception fails the machine.
+
+Plus: no temp file (``.zotsync-tmp-``) is left after any sync but a killed one, the only
+failures a clean sync reports are the duplicate keys the user created (or refusals once a
+symlink points out), and a note saved fully with CRLF stays so (gated with the CRLF rule).
 """
 
 from __future__ import annotations
@@ -54,21 +71,35 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 from crash_helpers import outside_regions
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
+    invariant,
     precondition,
     rule,
     run_state_machine_as_test,
+)
+from sm_edge_rules import EdgeRules
+from sm_edges import (
+    FAULT_CODES,
+    FIXES_MERGED,
+    PENDING_FIXES,
+    STATS,
+    Injector,
+    dangling_hub_links,
+    enabled,
+    fully_crlf,
+    norm,
+    stats_line,
 )
 
 from zotsync import api
@@ -77,7 +108,6 @@ from zotsync.errors import ZotsyncError
 from zotsync.model import Creator, Item, Library, LibraryRef, Tag, with_base_fields
 from zotsync.render.note import NoteLinks, obsidian_tag, render_note
 from zotsync.render.templates import TEMPLATE_DIR, Templates, packaged_template_dir
-from zotsync.sync.apply import CONFLICT_SUFFIX
 from zotsync.vault.atomic import TEMP_MARK
 from zotsync.vault.frontmatter import read_frontmatter
 from zotsync.vault.regions import PAPER_REGIONS, parse_note
@@ -155,49 +185,10 @@ def files_under(root: Path, *, skip: Callable[[Path], bool]) -> dict[str, tuple[
     return out
 
 
-class FailNth:
-    """Make the Nth file replacement (``os.replace``/``rename``/``link``) into the vault fail."""
-
-    def __init__(self, vault: Path, nth: int) -> None:
-        self.vault = Path(os.path.realpath(vault))
-        self.nth = nth
-        self.calls = 0
-        self.fired = False
-
-    def _counts(self, dst: Any) -> bool:
-        real = Path(os.path.realpath(os.fspath(dst)))
-        if not real.is_relative_to(self.vault):
-            return False
-        rel = real.relative_to(self.vault)
-        return not (
-            rel.parts and rel.parts[0] == ".zotsync" and real.name.startswith(("lock", ".lock"))
-        )
-
-    def wrap(self, real: Callable[..., Any]) -> Callable[..., Any]:
-        def fake(src: Any, dst: Any, *args: Any, **kwargs: Any) -> Any:
-            if self._counts(dst):
-                self.calls += 1
-                if self.calls == self.nth:
-                    self.fired = True
-                    raise OSError(errno.EIO, "injected write failure", os.fspath(dst))
-            return real(src, dst, *args, **kwargs)
-
-        return fake
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        with (
-            mock.patch.object(os, "replace", self.wrap(os.replace)),
-            mock.patch.object(os, "rename", self.wrap(os.rename)),
-            mock.patch.object(os, "link", self.wrap(os.link)),
-        ):
-            yield
-
-
 # --- the machine ----------------------------------------------------------------------------
 
 
-class ZotsyncMachine(RuleBasedStateMachine):
+class ZotsyncMachine(EdgeRules, RuleBasedStateMachine):
     """Zotero, the user and zotsync taking turns on one vault."""
 
     def __init__(self) -> None:
@@ -215,6 +206,9 @@ class ZotsyncMachine(RuleBasedStateMachine):
         self.user_deleted: set[str] = set()  # keys whose last note the user deleted, not synced yet
         self.escaped: list[str] = []
         self.syncs = 0
+        self.excused: set[str] = set()  # keys whose note the user moved/deleted or Zotero deleted
+        self.symlinked = False  # a symlink in the vault points out: refusals are expected
+        STATS["examples"] += 1
 
     # -- setup and teardown
     @initialize(n=st.integers(min_value=1, max_value=4))
@@ -284,7 +278,7 @@ class ZotsyncMachine(RuleBasedStateMachine):
             if rel.parts[0] in (".zotsync", "Outside") or path.is_symlink():
                 continue
             try:
-                key = read_frontmatter(path.read_text(encoding="utf-8")).get("zotero-key")
+                key = read_frontmatter(norm(path.read_text(encoding="utf-8"))).get("zotero-key")
             except Exception:  # a broken note has no identity (and fails check b)
                 continue
             if key:
@@ -308,7 +302,7 @@ class ZotsyncMachine(RuleBasedStateMachine):
         parts = []
         for path in self.vault.rglob("*.md"):
             rel = path.relative_to(self.vault)
-            if rel.parts[0] not in (".zotsync", "Outside"):
+            if rel.parts[0] not in (".zotsync", "Outside") and path.is_file():
                 parts.append(path.read_text(encoding="utf-8"))
         return "\n".join(parts)
 
@@ -370,6 +364,7 @@ class ZotsyncMachine(RuleBasedStateMachine):
     def zotero_deletes_item(self, index: int, to_trash: bool) -> None:
         item = self._item(index)
         self.library.items.remove(item)
+        self.excused.add(item.key)
         if to_trash:
             self.trashed[item.key] = item
         self._bump()
@@ -456,7 +451,8 @@ class ZotsyncMachine(RuleBasedStateMachine):
         picked = self._pick_note(index)
         if picked is None:
             return
-        path, _ = picked
+        path, key = picked
+        self.excused.add(key)
         n = self._next()
         target = (
             self.vault / "Elsewhere" / f"moved {n}" / path.name
@@ -473,6 +469,7 @@ class ZotsyncMachine(RuleBasedStateMachine):
             return
         path, key = picked
         path.unlink()
+        self.excused.add(key)
         if key not in self._claims():
             self.user_deleted.add(key)
         self._forget_vanished()
@@ -517,7 +514,12 @@ class ZotsyncMachine(RuleBasedStateMachine):
     # -- syncs
     def _sync(self) -> api.SyncReport:
         self.syncs += 1
+        STATS["syncs"] += 1
         return api.sync(self.vault, source=self.source, refs=False)
+
+    @invariant()
+    def count_step(self) -> None:
+        STATS["steps"] += 1
 
     def _outside(self) -> dict[str, tuple[bytes, int, int]]:
         vault = self.vault
@@ -525,7 +527,7 @@ class ZotsyncMachine(RuleBasedStateMachine):
 
     def _user_layout(self) -> dict[str, str]:
         return {
-            key: outside_regions(paths[0].read_text(encoding="utf-8"))
+            key: outside_regions(norm(paths[0].read_text(encoding="utf-8")))
             for key, paths in self._claims().items()
             if len(paths) == 1
         }
@@ -533,10 +535,25 @@ class ZotsyncMachine(RuleBasedStateMachine):
     @rule()
     def sync(self) -> None:
         before = self._before_sync()
-        report = self._sync()
+        try:
+            report = self._sync()
+        except ZotsyncError:
+            if not self.symlinked:  # (g) refused only for a symlink pointing out
+                raise
+            self._after_sync(before, failure_injected=True)
+            return
         self._after_sync(before, failure_injected=False)
         dups = {k for k, paths in self._claims().items() if len(paths) > 1}
-        assert report.result.failed == len(dups), report.result.errors
+        if not self.symlinked:
+            assert report.result.failed == len(dups), report.result.errors
+        # (f) a complete pass leaves no link dangling, kills and renames before it included
+        if not (self.symlinked and report.result.failed):
+            dangling = dangling_hub_links(self.vault, self.excused)
+            assert not dangling, f"links left dangling: {dangling}"
+        if enabled("user_converts_line_endings"):
+            for key in before["crlf"] & set(self._single_notes()):
+                path = self._single_notes()[key]
+                assert fully_crlf(path.read_bytes()), f"{path.name}: CRLF not kept"
         # (c) a second sync right after writes nothing
         vault = self.vault
         first = files_under(vault, skip=lambda p: p.name == ".zotsync" or p == vault / "Outside")
@@ -559,20 +576,33 @@ class ZotsyncMachine(RuleBasedStateMachine):
     def sync_yet_again(self) -> None:
         self.sync()
 
-    @rule(nth=st.integers(min_value=1, max_value=4))
-    def sync_with_failing_write(self, nth: int) -> None:
+    @rule(
+        nth=st.integers(min_value=1, max_value=4),
+        code=st.sampled_from(sorted(FAULT_CODES)),
+        site=st.sampled_from(["replace", "write"]),
+    )
+    def sync_with_failing_write(self, nth: int, code: str, site: str) -> None:
         before = self._before_sync()
-        failer = FailNth(self.vault, nth)
+        STATS["fault_attempts"] += 1
+        failer = Injector(self.vault, nth, code=FAULT_CODES[code], site=site)
         try:
             with failer.installed():
                 self._sync()
         except (OSError, ZotsyncError) as exc:
             # a failed index write ends the pass with a NoteError (exit 1 from the CLI); the
             # note actions before it have run. Anything not caused by the injection is a bug.
-            if not failer.fired or isinstance(exc, OSError):
+            if isinstance(exc, OSError) or not (failer.fired or self.symlinked):
                 raise
             self.escaped.append(str(exc))
         self._after_sync(before, failure_injected=True)
+
+    @rule(
+        nth=st.integers(min_value=1, max_value=4),
+        code=st.sampled_from(sorted(FAULT_CODES)),
+        site=st.sampled_from(["replace", "write"]),
+    )
+    def sync_with_failing_write_again(self, nth: int, code: str, site: str) -> None:
+        self.sync_with_failing_write(nth, code, site)  # faults are drawn twice as often
 
     def _before_sync(self) -> dict[str, Any]:
         return {
@@ -580,19 +610,28 @@ class ZotsyncMachine(RuleBasedStateMachine):
             "outside": self._outside(),
             "layout": self._user_layout(),
             "handed": len(self.source.handed_out),
+            "crlf": {k for k, p in self._single_notes().items() if fully_crlf(p.read_bytes())},
         }
 
-    def _after_sync(self, before: dict[str, Any], *, failure_injected: bool) -> None:
+    def _single_notes(self) -> dict[str, Path]:
+        return {k: paths[0] for k, paths in self._claims().items() if len(paths) == 1}
+
+    def _after_sync(
+        self, before: dict[str, Any], *, failure_injected: bool, killed: bool = False
+    ) -> None:
         # (d) the source is never written
         assert self.library == before["model"]
         for handed in self.source.handed_out[before["handed"] :]:
             assert handed == self.library, "the engine mutated the library the source returned"
         self.source.handed_out.clear()
         # (e) nothing outside the vault changes
-        assert self._outside() == before["outside"]
+        outside = self._outside()
+        wrote = sorted(k for k in outside.keys() | before["outside"].keys()
+                       if outside.get(k) != before["outside"].get(k))  # fmt: skip
+        assert not wrote, f"wrote outside the vault: {wrote}"
         # no temp files, every zotsync-written note parses
         temps = [p for p in self.vault.rglob(f"*{TEMP_MARK}*") if ".zotsync" not in p.parts]
-        assert not temps, temps
+        assert killed or not temps, temps  # a killed run's temp files go on the next pass
         self._relax_deleted_items()
         self._check_user_text(before["layout"])
         self._update_tombstones()
@@ -637,7 +676,7 @@ class ZotsyncMachine(RuleBasedStateMachine):
             assert paths, f"{item.key}: no note for an item in Zotero"
             if len(paths) > 1:
                 continue
-            text = paths[0].read_text(encoding="utf-8")
+            text = norm(paths[0].read_text(encoding="utf-8"))
             parsed = parse_note(text)
             assert not parsed.problems, parsed.problems
             fm = read_frontmatter(text)
@@ -666,22 +705,23 @@ class ZotsyncMachine(RuleBasedStateMachine):
         live = {i.key for i in self.library.items}
         for key, paths in claims.items():
             if key not in live and len(paths) == 1:
-                fm = read_frontmatter(paths[0].read_text(encoding="utf-8"))
+                fm = read_frontmatter(norm(paths[0].read_text(encoding="utf-8")))
                 assert fm.get("zotero-deleted") is True, f"{paths[0]}: deleted item not marked"
 
     def _conflict_files(self) -> dict[str, list[str]]:
+        """Conflict files by the key they are of, whatever their name (a later conflict for the
+        same note may get a new name), found by their ``zotsync-conflict-of``."""
         out: dict[str, list[str]] = {}
-        for path in self.vault.rglob(f"*{CONFLICT_SUFFIX}.md"):
-            if ".zotsync" in path.relative_to(self.vault).parts:
-                continue
-            text = path.read_text(encoding="utf-8")
+        for path in self._conflict_files_paths():
+            text = norm(path.read_text(encoding="utf-8"))
             key = read_frontmatter(text).get("zotsync-conflict-of")
             if key:
                 out.setdefault(str(key), []).append(text)
         return out
 
 
-def machine_settings(examples: int) -> settings:
+def machine_settings(examples: int, *, shrink: bool = True) -> settings:
+    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
     return settings(
         max_examples=int(os.environ.get("ZOTSYNC_SM_EXAMPLES", examples)),
         stateful_step_count=25,
@@ -691,6 +731,7 @@ def machine_settings(examples: int) -> settings:
         # ZOTSYNC_SM_RANDOM=1 to explore new sequences locally
         derandomize=os.environ.get("ZOTSYNC_SM_RANDOM") != "1",
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        phases=phases,
     )
 
 
@@ -704,7 +745,36 @@ def fast_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_no_sequence_of_zotero_and_user_edits_loses_text_or_diverges(fast_fsync: None) -> None:
-    run_state_machine_as_test(ZotsyncMachine, settings=machine_settings(40))
+    STATS.clear()
+    try:
+        run_state_machine_as_test(ZotsyncMachine, settings=machine_settings(25))
+    finally:
+        print(
+            "\n"
+            + stats_line("state machine (gated rules off)" if not FIXES_MERGED else "state machine")
+        )
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="needs the fixes of helpers A and B (sm_edges.PENDING_FIXES); XPASS once merged",
+)
+def test_the_widened_model_with_every_pending_rule_on(
+    fast_fsync: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every gated rule on: the lead's view of what still fails before A and B are merged.
+
+    No shrinking (a failure here is expected until then and shrinking costs minutes); once
+    :data:`sm_edges.FIXES_MERGED` holds every helper, this is the main test again.
+    """
+    if set(PENDING_FIXES.values()) <= FIXES_MERGED:
+        pytest.skip("every fix is merged: the main machine runs every rule")
+    monkeypatch.setenv("ZOTSYNC_SM_FIXES", ",".join(sorted(set(PENDING_FIXES.values()))))
+    STATS.clear()
+    try:
+        run_state_machine_as_test(ZotsyncMachine, settings=machine_settings(30, shrink=False))
+    finally:
+        print("\n" + stats_line("state machine (every rule on)"))
 
 
 def test_failed_index_write_is_reported_not_raised(tmp_path: Path) -> None:

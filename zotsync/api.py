@@ -361,8 +361,14 @@ def sync(
     source: Source | None = None,
     stop: threading.Event | None = None,
     refresh_refs: bool = False,
+    fetch_refs: bool = True,
 ) -> SyncReport:
-    """One sync pass (PRODUCT: ``zotsync sync``)."""
+    """One sync pass (PRODUCT: ``zotsync sync``).
+
+    ``fetch_refs=False`` (``sync --no-refs``) fetches nothing now but keeps what the notes
+    show: reference lists and arXiv fields come from the caches alone. ``refs=False`` leaves
+    references out entirely (the in-memory test passes).
+    """
     vault = check_vault(vault, existing=options is not None and options.dry_run)
     options = options or SyncOptions()
     # a dry run creates nothing, not even the lock; the config is checked before any write
@@ -374,7 +380,9 @@ def sync(
     try:
         if lock is not None:
             lock.acquire()
-        report = _sync_locked(vault, config, source, options, refs, progress, stop, refresh_refs)
+        report = _sync_locked(
+            vault, config, source, options, refs, progress, stop, refresh_refs, fetch_refs
+        )
         if not options.dry_run:
             _record_after_success(vault, config_path, source_options)
         return report
@@ -414,6 +422,7 @@ def _sync_locked(
     progress: Callable[[int, int], None] | None,
     stop: threading.Event | None = None,
     refresh_refs: bool = False,
+    fetch_refs: bool = True,
 ) -> SyncReport:
     from zotsync import planning
 
@@ -424,8 +433,12 @@ def _sync_locked(
             from zotsync.arxiv_api import ArxivClient
             from zotsync.sources.enriched import EnrichedSource
 
-            source = EnrichedSource(source, state.conn, ArxivClient())
-        resolver = make_ref_resolver(config, state, refresh=refresh_refs) if refs else None
+            source = EnrichedSource(source, state.conn, ArxivClient(), fetch=fetch_refs)
+        resolver = (
+            make_ref_resolver(config, state, offline=not fetch_refs, refresh=refresh_refs)
+            if refs
+            else None
+        )
         graph_box: dict[str, RefGraph | None] = {}
 
         def resolve(library: Library) -> RefGraph | None:

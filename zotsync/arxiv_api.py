@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import arxiv
 
@@ -168,7 +169,7 @@ class ArxivClient:
             ) from err
         except (arxiv.ArxivError, OSError) as err:
             raise RemoteError(
-                f"arXiv query failed: {err}",
+                f"arXiv query failed: {short_reason(err)}",
                 fix=f"check the network or ZOTSYNC_ARXIV_URL ({self.base_url})",
             ) from err
 
@@ -225,6 +226,31 @@ class ArxivClient:
             for paper in self._run(search):
                 papers.setdefault(paper.id, paper)
         return sorted(papers.values(), key=lambda p: (p.published, p.id), reverse=True)
+
+
+def short_reason(err: BaseException) -> str:
+    """One short line for a failed request (urllib3's own text runs to several hundred chars).
+
+    Zotsync's own errors keep their message; network failures say what kind they are and
+    which host; anything else is cut to its first line.
+    """
+    if isinstance(err, RemoteError):
+        return err.message
+    # the arxiv package's errors come from requests, which zotsync does not import itself: the
+    # kind is read from the class names (requests' Timeout and ConnectionError are OSErrors)
+    kinds = {cls.__name__ for cls in type(err).__mro__}
+    if isinstance(err, TimeoutError) or "Timeout" in kinds:
+        kind = "timed out"
+    elif isinstance(err, OSError) and ("ConnectionError" in kinds or "NetworkError" in kinds):
+        kind = "cannot connect"
+    elif isinstance(err, arxiv.HTTPError):
+        return f"HTTP {err.status}"
+    else:
+        text = (str(err).splitlines() or [type(err).__name__])[0]
+        return text if len(text) <= 120 else text[:117] + "..."
+    request = getattr(err, "request", None)
+    host = urlsplit(request.url).hostname if request is not None and request.url else None
+    return f"{kind} to {host}" if host else kind
 
 
 def date_window(now: datetime, days: int) -> str:

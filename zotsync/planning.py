@@ -46,7 +46,7 @@ from zotsync.plan.note import (
     unfinished_links,
 )
 from zotsync.plan.papers import PaperInfo, cited_by_counts
-from zotsync.plan.select import Pick, PlanChoice, select_plan
+from zotsync.plan.select import Pick, PlanChoice, check_topic, select_plan
 from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
 from zotsync.plan.weeks import default_week, normalize_week, week_has_started
 from zotsync.state.db import StateDB
@@ -269,6 +269,8 @@ def plan(
     try:
         week = normalize_week(week) if week else default_week(today or date.today())
         papers = read_papers(vault, config, state)
+        if topic:
+            check_topic(papers, topic)  # exit 2 with the topics, before anything is written
         by_key = {p.key: p for p in papers}
         stems = {p.link: p.key for p in papers}
         notes = _plan_notes(vault, config)

@@ -146,12 +146,31 @@ def sync_exit_code(result: SyncResult) -> int:
     if result.conflicts or result.ambiguous:  # an ambiguous adoption claim needs them too
         return EXIT_CONFLICT
     return EXIT_PARTIAL if result.failed else EXIT_OK
+def summary_line(c: dict[str, int]) -> str:
+    """The human summary: the item counts add up to ``items``; deletions are told apart."""
+    line = (
+        f"{c['items']} items: {c['created']} created, {c['updated']} updated, "
+        f"{c['renamed']} renamed, {c['unchanged']} unchanged"
+    )
+    if c["tombstoned"]:
+        line += f", {c['tombstoned']} without a note (you deleted it; `sync --recreate`)"
+    if c["trashed"]:
+        line += f"; {c['trashed']} deleted in Zotero (notes marked or moved to the trash)"
+    if c["conflicts"]:
+        line += f"; {c['conflicts']} conflicts"
+    if c["failed"]:
+        line += f"; {c['failed']} failed"
+    return line
 
 
 @click.command("sync")
 @source_options
 @click.option("--dry-run", is_flag=True, help="Print the plan of actions; write nothing.")
-@click.option("--no-refs", is_flag=True, help="Do not fetch reference lists this time.")
+@click.option(
+    "--no-refs",
+    is_flag=True,
+    help="Fetch no reference lists or arXiv data this time; notes keep what they show.",
+)
 @click.option("--force-delete", is_flag=True, help="Allow a sync that would delete most notes.")
 @click.option("--recreate", is_flag=True, help="Recreate notes you deleted.")
 @click.option(
@@ -191,7 +210,7 @@ def sync_cmd(
                 overwrite_conflicts=overwrite_conflicts,
                 full=full,
             ),
-            refs=not no_refs,
+            fetch_refs=not no_refs,
             progress=progress,
         )
     finally:
@@ -208,14 +227,10 @@ def sync_cmd(
             for action in result.actions:
                 ctx.out(f"{action['action']:>10}  {action['path']}")
             ctx.out("(dry run: nothing written)")
-        c = result.counts()
         ctx.out(
-            f"{c['items']} items: {c['created']} created, {c['updated']} updated, "
-            f"{c['renamed']} renamed, {c['trashed']} deleted, {c['unchanged']} unchanged"
-            + (f", {c['conflicts']} conflicts" if c["conflicts"] else "")
-            + (f", {c['failed']} failed" if c["failed"] else "")
-            + (f", {c['adopted']} adopted" if c["adopted"] else "")
-            + (f", {len(result.ambiguous)} ambiguous" if result.ambiguous else "")
+            summary_line(result.counts())
+            + (f"; {result.adopted} adopted" if result.adopted else "")
+            + (f"; {len(result.ambiguous)} ambiguous" if result.ambiguous else "")
         )
         for amb in result.ambiguous:
             click.echo(f"ambiguous: {amb['message']} (see `zotsync adopt`)", err=True)

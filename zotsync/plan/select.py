@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from zotsync.errors import ZotsyncError
 from zotsync.library.status import DEFAULT_PRIORITY, is_status_tag
 from zotsync.plan.papers import CitationGraph, PaperInfo, chrono_key, cited_by_counts
 
@@ -95,6 +96,27 @@ def topic_counts(
         for name in mine & names:
             counts[name] += 1
     return counts
+
+
+def check_topic(papers: Sequence[PaperInfo], topic: str) -> None:
+    """Refuse a ``--topic`` no paper belongs to, naming the topics there are.
+
+    Planning such a week anyway would silently fill it from other topics: not what was asked.
+    """
+    if any(in_topic(p, topic) for p in papers):
+        return
+    counts = topic_counts(papers)
+    ranked = sorted(counts, key=lambda name: (-counts[name], name.casefold()))
+    close = [name for name in ranked if name.casefold() == topic.casefold()]
+    listed = ", ".join(f"{name} ({counts[name]})" for name in ranked[:30])
+    more = f" and {len(ranked) - 30} more" if len(ranked) > 30 else ""
+    if close:
+        fix = f"did you mean --topic {close[0]!r}? Topics (to-read papers): {listed}{more}"
+    elif ranked:
+        fix = f"choose one of these topics (to-read papers): {listed}{more}"
+    else:
+        fix = "no paper has a tag or collection yet; run `zotsync plan` without --topic"
+    raise ZotsyncError(f"no paper has the topic {topic!r}", fix=fix)
 
 
 def choose_topic(

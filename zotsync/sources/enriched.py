@@ -4,28 +4,40 @@ Wrapping the source keeps the engine unaware of enrichment: the library it reads
 those fields. Only empty fields are filled (Zotero's values always win), answers are cached in
 the state DB, and each run asks arXiv for at most :data:`MAX_FETCH` ids (one request; arXiv asks
 for one request per 3 s), so a large library is completed over several runs and a sync never
-waits long. Network trouble is logged and the library is returned as read.
+waits long.
+
+Network trouble is logged once per outage, in one line (``arxiv_outage`` in the state DB's
+``meta`` table remembers it across passes, daemon loops and processes); while it lasts arXiv is
+asked again only every :data:`RETRY_SECONDS`, and what the cache knows is still filled in, so a
+note never loses an arXiv abstract because the network is down.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from pathlib import Path
 
+from zotsync.arxiv_api import short_reason
 from zotsync.enrich import enrich_items
-from zotsync.errors import ZotsyncError
 from zotsync.model import Library
 from zotsync.sources import Source
 
 log = logging.getLogger(__name__)
 MAX_FETCH = 100
+#: during an outage, how long passes use the cache only before arXiv is tried again
+RETRY_SECONDS = 600.0
+OUTAGE_KEY = "arxiv_outage"
 
 
 class EnrichedSource:
     """``inner`` with arXiv abstracts and dates filled in (see the module docstring)."""
 
-    def __init__(self, inner: Source, conn: sqlite3.Connection, client: object) -> None:
+    def __init__(
+        self, inner: Source, conn: sqlite3.Connection, client: object, *, fetch: bool = True
+    ) -> None:
+        self.fetch = fetch  # False: the cache only (``sync --no-refs``), arXiv is not asked
         self.inner = inner
         self.name = inner.name
         self.conn = conn
@@ -36,21 +48,61 @@ class EnrichedSource:
 
     def read(self) -> Library:
         library = self.inner.read()
+        outage = self._outage()
+        fetch = self.fetch and (outage is None or time.time() - outage >= RETRY_SECONDS)
+        before = getattr(self.client, "requests_made", 0)
         try:
-            fills = enrich_items(
-                library.items,
-                self.conn,
-                self.client,  # type: ignore[arg-type]
-                max_fetch=MAX_FETCH,
-            )
-        except (ZotsyncError, OSError, sqlite3.Error) as exc:
-            log.warning("arXiv metadata not fetched this time: %s", exc)
-            return library
-        except Exception as exc:  # the arxiv package raises its own errors on bad feeds
-            log.warning("arXiv metadata not fetched this time: %s", exc)
-            return library
+            fills = self._enrich(library, MAX_FETCH if fetch else 0)
+        except Exception as exc:
+            if outage is None:
+                log.warning(
+                    "arXiv metadata not fetched (%s); using what is cached, retrying every %d min",
+                    short_reason(exc),
+                    RETRY_SECONDS // 60,
+                )
+            else:
+                log.debug("arXiv still unreachable: %s", short_reason(exc))
+            self._set_outage(time.time())
+            try:
+                fills = self._enrich(library, 0)  # the cache alone: never asks arXiv
+            except (sqlite3.Error, OSError) as cache_exc:
+                log.debug("arXiv cache unreadable: %s", cache_exc)
+                return library
+        else:
+            if outage is not None and getattr(self.client, "requests_made", 0) > before:
+                log.info("arXiv reachable again")
+                self._set_outage(None)
         for item in library.items:
             extra = fills.get(item.key)
             if extra:
                 item.fields = {**extra, **item.fields}
         return library
+
+    def _enrich(self, library: Library, max_fetch: int) -> dict[str, dict[str, str]]:
+        return enrich_items(
+            library.items,
+            self.conn,
+            self.client,  # type: ignore[arg-type]
+            max_fetch=max_fetch,
+        )
+
+    def _outage(self) -> float | None:
+        """When arXiv was last found unreachable (epoch seconds), or None."""
+        try:
+            row = self.conn.execute(
+                "SELECT value FROM meta WHERE key = ?", (OUTAGE_KEY,)
+            ).fetchone()
+            return None if row is None else float(row[0])
+        except (sqlite3.Error, ValueError):
+            return None
+
+    def _set_outage(self, at: float | None) -> None:
+        try:
+            if at is None:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (OUTAGE_KEY,))
+            else:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", (OUTAGE_KEY, str(at))
+                )
+        except sqlite3.Error as exc:
+            log.debug("arXiv outage not recorded: %s", exc)

@@ -113,6 +113,31 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE items ADD COLUMN user_keys TEXT NOT NULL DEFAULT '[]';
         """,
     ),
+    (
+        # the renames a pass is about to make, written before the first one: a pass killed
+        # between a rename and its link rewrite leaves the rewrite to the next start; and the
+        # region hashes of a note about to be written, so a pass killed between the write and
+        # the state row still knows the note's regions for its own (sync/journal.py)
+        "0004-journals",
+        """
+        CREATE TABLE pending_writes (
+            library TEXT NOT NULL,
+            key TEXT NOT NULL,
+            regions TEXT NOT NULL,
+            PRIMARY KEY (library, key)
+        );
+        CREATE TABLE rename_journal (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            library TEXT NOT NULL,
+            old_path TEXT NOT NULL,
+            new_path TEXT NOT NULL
+        );
+        INSERT INTO rename_journal (library, old_path, new_path)
+            SELECT '', json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')
+            FROM meta, json_each(meta.value) AS j WHERE meta.key = 'pending_renames';
+        DELETE FROM meta WHERE key = 'pending_renames';
+        """,
+    ),
     ("0005-refs-cache-table", REFS_CACHE_TABLE),
     ("0006-arxiv-metadata-table", ARXIV_METADATA_TABLE),
 ]
@@ -401,3 +426,47 @@ class StateDB:
             "SELECT COUNT(*) FROM items WHERE conflict IS NOT NULL AND tombstone = 0"
         ).fetchone()
         return int(row[0])
+
+    # -- rename journal -------------------------------------------------------------------
+    def journal_renames(self, library: str, renames: list[tuple[str, str]]) -> None:
+        """Record renames (old path, new path) a pass is about to make, in one transaction."""
+        if not renames:
+            return
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO rename_journal (library, old_path, new_path) VALUES (?, ?, ?)",
+                [(library, old, new) for old, new in renames],
+            )
+
+    def journalled_renames(self, library: str) -> list[tuple[str, str]]:
+        """Journalled renames in the order they were planned ('' rows: from before 0003)."""
+        rows = self.conn.execute(
+            "SELECT old_path, new_path FROM rename_journal WHERE library IN (?, '') ORDER BY seq",
+            (library,),
+        )
+        return [(str(old), str(new)) for old, new in rows]
+
+    def clear_rename_journal(self, library: str) -> None:
+        self.conn.execute("DELETE FROM rename_journal WHERE library IN (?, '')", (library,))
+
+    # -- pending writes -------------------------------------------------------------------
+    def put_pending_writes(self, library: str, regions: dict[str, dict[str, str]]) -> None:
+        """Region hashes (key → name → hash) of notes about to be written, in one transaction."""
+        if not regions:
+            return
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO pending_writes VALUES (?, ?, ?)",
+                [(library, k, json.dumps(r, sort_keys=True)) for k, r in regions.items()],
+            )
+
+    def load_pending_writes(self, library: str) -> dict[str, dict[str, str]]:
+        rows = self.conn.execute(
+            "SELECT key, regions FROM pending_writes WHERE library = ?", (library,)
+        )
+        return {str(key): json.loads(regions) for key, regions in rows}
+
+    def clear_pending_write(self, library: str, key: str) -> None:
+        self.conn.execute(
+            "DELETE FROM pending_writes WHERE library = ? AND key = ?", (library, key)
+        )

@@ -13,7 +13,10 @@ Order of work and why:
 5. Plan (pure, see :mod:`zotsync.sync.planner`), print the plan for ``--dry-run``, else execute.
    Each action commits its own state row after its file operation; a failure rolls back only
    that row and the run goes on (exit 1 at the end).
-6. Rewrite links to renamed notes everywhere in the vault, outside code.
+6. Rewrite links to renamed notes everywhere in the vault, outside code. Every rename the
+   plan holds is journalled in the state DB before the first one is made, and the journal is
+   cleared only once the link rewrite is complete: a pass killed in between leaves the rewrite
+   to the next start, which replays it (rewriting is idempotent).
 """
 
 from __future__ import annotations
@@ -41,10 +44,15 @@ from zotsync.sources import Source
 from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.adopt_step import claim_adopted, find_adoptions, settle_actions
-from zotsync.sync.apply import NoteWriter, Outcome
+from zotsync.sync.apply import NoteWriter, Outcome, has_user_text
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
 from zotsync.sync.former import carry_over
-from zotsync.sync.links import rewrite_renamed_links
+from zotsync.sync.journal import (
+    finish_renames,
+    planned_renames,
+    recognise_own_write,
+    remember_writes,
+)
 from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
 from zotsync.sync.results import BATCH_SIZE, REFS_RETRY_SECONDS, SyncOptions, SyncResult
 from zotsync.sync.snapshot import config_fingerprint, files_fingerprint, filter_collections
@@ -79,6 +87,7 @@ class Engine:
         self._adopted: set[str] = set()
         self._retired: dict[str, str] = {}  # retired key -> the key that adopted its note
         self._landed: set[str] = set()
+        self._pending_writes: dict[str, dict[str, str]] = {}
         self.vault = vault
         self.config = config
         self.state = state
@@ -120,6 +129,10 @@ class Engine:
         options = options or SyncOptions()
         result = SyncResult()
         library_label = self.config.library
+        replayed = False if options.dry_run else self._finish_renames()
+        self._pending_writes = (
+            {} if options.dry_run else self.state.load_pending_writes(library_label)
+        )
         states = self.state.load_items(library_label)
         known = {
             s.path: (FileSig(*s.sig), s.key, library_label)
@@ -131,10 +144,12 @@ class Engine:
         notes = scan_notes(self.vault, known=known, key_field=key_field)
         source_fp = files_fingerprint(self.source.watch_paths())
         global_fp = self._global_fp()
-        if self._nothing_changed(options, notes, states, source_fp, global_fp):
+        if not replayed and self._nothing_changed(options, notes, states, source_fp, global_fp):
             result.short_circuit = True
-            result.items = sum(1 for s in states.values() if s.path and not s.deleted)
-            result.unchanged = result.items
+            # every item the last pass saw in Zotero: a note, or a tombstone (note deleted)
+            result.items = sum(1 for s in states.values() if not s.deleted)
+            result.tombstoned = sum(1 for s in states.values() if s.tombstone and not s.deleted)
+            result.unchanged = result.items - result.tombstoned
             return result
         library = filter_collections(self.source.read(), self.config.collections)
         library = prepare_standalone(library, standalone=self.config.standalone)
@@ -174,9 +189,21 @@ class Engine:
         others = {}
         if folder.is_dir():
             claimed = {v[0].path for v in claims.values()}
+            # the note of an item gone from Zotero keeps its name when it stays (marked
+            # deleted): a new note must not be placed there (found by the state machine)
+            in_library = {i.key for i in library.items}
+            staying = {
+                v[0].path
+                for k, v in claims.items()
+                if k not in in_library
+                and (
+                    (k in states and states[k].deleted and states[k].path == v[0].path)
+                    or _stays(self.vault, v[0].path, self.config)
+                )
+            }
             for entry in os.scandir(folder):
                 rel = f"{self.config.papers_folder.strip('/')}/{entry.name}"
-                if entry.name.endswith(".md") and rel not in claimed:
+                if entry.name.endswith(".md") and (rel not in claimed or rel in staying):
                     others[entry.name[:-3].casefold()] = rel
         placements = place_notes(library, single, states, others, self.config)
         result.placements = placements
@@ -217,6 +244,8 @@ class Engine:
                 for a in acting
             ]
         writer = NoteWriter(self.vault, dry_run=options.dry_run)
+        if not options.dry_run:
+            self.state.journal_renames(library_label, planned_renames(actions, placements))
         items = {i.key: i for i in library.items}
         total = len(actions)
         for n, action in enumerate(actions, 1):
@@ -233,12 +262,7 @@ class Engine:
                 self._flush(result)
         self._flush(result)
         if not options.dry_run:
-            renames = [*self._pending_renames(), *result.renames]
-            if renames:
-                touched = rewrite_renamed_links(self.vault, renames, self.state, library_label)
-                log.info("rewrote links in %d files", touched)
-            self.state.set_meta("pending_renames", None)
-        if not options.dry_run:
+            self._finish_renames()
             fp_after = files_fingerprint(self.source.watch_paths())
             clean = (
                 not result.interrupted
@@ -256,12 +280,9 @@ class Engine:
             self.state.record_run("sync", result.counts(), result.errors + notes_for_user)
         return result
 
-    def _pending_renames(self) -> list[tuple[str, str]]:
-        """Renames an earlier, interrupted run made but did not rewrite links for."""
-        raw = self.state.get_meta("pending_renames")
-        if not raw:
-            return []
-        return [(str(old), str(new)) for old, new in json.loads(raw)]
+    def _finish_renames(self) -> bool:
+        """Replay the rename journal's link rewrite (see :func:`finish_renames`)."""
+        return finish_renames(self.vault, self.state, self.config.library)
 
     def _nothing_changed(
         self,
@@ -271,8 +292,6 @@ class Engine:
         source_fp: str | None,
         global_fp: str,
     ) -> bool:
-        if self.state.get_meta("pending_renames"):
-            return False
         retry_at = self.state.get_meta("refs_retry_at")
         if retry_at is not None and time.time() >= float(retry_at):
             return False
@@ -320,7 +339,9 @@ class Engine:
         label = self.config.library
         kind = action.kind
         if kind in ("unchanged", "skip"):
-            result.unchanged += kind == "unchanged"
+            if action.key in items:  # a note marked deleted earlier is no item of this count
+                result.unchanged += kind == "unchanged"
+                result.tombstoned += kind == "skip"  # in Zotero, but its note was deleted
             return
         if kind == "duplicate":
             result.failed += 1
@@ -343,7 +364,7 @@ class Engine:
             if kind == "tombstone":
                 state.tombstone = True
                 state.path = None
-                outcome = Outcome("unchanged", None)
+                outcome = Outcome("tombstoned", None)
             elif kind == "delete":
                 outcome = writer.delete(
                     state, action.path or "", archive=self.config.archive_folder
@@ -380,6 +401,11 @@ class Engine:
                         self._count(outcome, result, action)
                         return
                 else:
+                    if not options.dry_run:  # a kill after the write must not look like a user edit
+                        recognise_own_write(
+                            self.vault, state, action.path, self._pending_writes.get(action.key)
+                        )
+                        remember_writes(self.state, label, {action.key: rendered.regions})
                     outcome = writer.update(
                         state,
                         rendered,
@@ -395,10 +421,7 @@ class Engine:
                 with self.state.transaction():
                     self.state.put_item(state)
                     self._landed.add(action.key)
-                    if outcome is not None and outcome.kind == "renamed":
-                        # remembered with the row: a run killed before its link pass leaves
-                        # the rewrite to the next run (see _run)
-                        self.state.set_meta("pending_renames", json.dumps(result.renames))
+                    self.state.clear_pending_write(label, action.key)
         except TemplateError:
             raise  # the template is broken for every note: stop with its file and line (exit 2)
         except (ZotsyncError, OSError) as exc:
@@ -415,6 +438,8 @@ class Engine:
         if not self._staged:
             return
         staged, self._staged = self._staged, []
+        pending = {s.key: s.regions for s, _, _ in staged}
+        remember_writes(self.state, self.config.library, pending, hashed=True)
         try:
             landed = self._batch.commit()
         except OSError as exc:
@@ -426,6 +451,7 @@ class Engine:
                 if isinstance(sig, FileSig):
                     state.mtime_ns, state.size, state.ino = sig.mtime_ns, sig.size, sig.ino
                     self.state.put_item(state)
+                    self.state.clear_pending_write(self.config.library, state.key)
                     result.written_frontmatter[state.key] = (
                         f"{sig.mtime_ns}:{sig.size}:{sig.ino}",
                         json.dumps(frontmatter_meta(self._staged_fm.pop(state.key, {}))),
@@ -485,11 +511,23 @@ class Engine:
             result.renames.append((outcome.detail, outcome.path or ""))
         elif kind in ("trashed", "marked-deleted"):
             result.trashed += 1
+        elif kind == "tombstoned":
+            result.tombstoned += 1
         else:
             result.unchanged += 1
         if outcome.conflicts:
             result.conflicts += 1
             result.conflict_paths.append(outcome.path or action.key)
+
+
+def _stays(vault: Path, rel: str, config: Config) -> bool:
+    """Whether a deleted item's note stays where it is (it holds user text, no archive)."""
+    if config.archive_folder:
+        return False
+    try:
+        return has_user_text((vault / rel).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return True
 
 
 _NOPL = Placement("", None, "")

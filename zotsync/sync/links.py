@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from zotsync.render.note import text_hash
 from zotsync.state.db import StateDB
@@ -31,18 +32,29 @@ def _markdown_files(vault: Path) -> list[Path]:
     return out
 
 
+class LinkRewrite(NamedTuple):
+    """What a link pass did: files rewritten, and files that could not be (retried later)."""
+
+    touched: int
+    failed: int
+
+
 def rewrite_renamed_links(
     vault: Path, renames: list[tuple[str, str]], state: StateDB, library: str
-) -> int:
-    """Rewrite links for ``renames`` (old path, new path); return the number of files touched."""
+) -> LinkRewrite:
+    """Rewrite links for ``renames`` (old path, new path), in order.
+
+    Idempotent: a file whose links already name the new notes is left alone, so a pass killed
+    half-way through can simply be run again (see the rename journal in the engine).
+    """
     if not renames:
-        return 0
+        return LinkRewrite(0, 0)
     stems = [(Path(old).stem, Path(new).stem, old, new) for old, new in renames]
     needles = [s[0].casefold() for s in stems] + [
         s[2].replace(" ", "%20").casefold() for s in stems
     ]
     by_path = {s.path: s for s in state.load_items(library).values() if s.path}
-    touched = 0
+    touched = failed = 0
     for path in _markdown_files(vault):
         try:
             text = path.read_text(encoding="utf-8")
@@ -66,6 +78,7 @@ def rewrite_renamed_links(
             new_sig = write_atomic(path, new_text.encode("utf-8"), expect=sig)
         except (WriteConflict, OSError) as exc:
             log.warning("%s: links not rewritten (%s); run sync again", rel, exc)
+            failed += 1
             continue
         touched += 1
         row = by_path.get(rel)
@@ -81,4 +94,4 @@ def rewrite_renamed_links(
             row.mtime_ns, row.size, row.ino = new_sig.mtime_ns, new_sig.size, new_sig.ino
             with state.transaction():
                 state.put_item(row)
-    return touched
+    return LinkRewrite(touched, failed)

@@ -30,7 +30,15 @@ class SyncOptions:
 
 @dataclass
 class SyncResult:
-    """Counts (the ``sync --json`` contract) plus details for humans."""
+    """Counts (the ``sync --json`` contract) plus details for humans.
+
+    The counts add up: each of the ``items`` in Zotero is exactly one of ``created``,
+    ``updated``, ``renamed``, ``unchanged``, ``tombstoned`` (the user deleted its note; it is
+    not recreated) or a failure. ``trashed`` counts notes of items gone from Zotero that this
+    pass marked deleted or moved to the trash: those items are not among ``items``, and a note
+    marked on an earlier pass is in no count. ``conflicts`` is a subset of the item counts;
+    ``failed`` also holds failures that belong to no item (a broken note, an index note).
+    """
 
     created: int = 0
     updated: int = 0
@@ -44,6 +52,7 @@ class SyncResult:
     adopted: int = 0
     #: items left alone because several files/items match each other (exit 4), as dicts
     ambiguous: list[dict[str, object]] = field(default_factory=list)
+    tombstoned: int = 0
     actions: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     conflict_paths: list[str] = field(default_factory=list)
@@ -69,5 +78,6 @@ class SyncResult:
             "failed",
             "items",
             "adopted",
+            "tombstoned",
         )
         return {k: getattr(self, k) for k in keys}
