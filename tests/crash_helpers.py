@@ -51,7 +51,7 @@ def run_sync(vault: Path, *extra: str, timeout: float = 120) -> None:
     """A sync that must run to completion with exit code 0."""
     proc = start_sync(vault, *extra)
     _, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, err.decode(errors="replace")
+    assert proc.returncode == 0, f"exit {proc.returncode}: {err.decode(errors='replace')}"
 
 
 def kill_when(

@@ -9,7 +9,6 @@ never touches what the user wrote around the regions of old ones.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,8 +277,3 @@ def render_note(
         item, links, include_auto_tags=include_auto_tags, with_ref_links=with_ref_links
     )
     return RenderedNote(frontmatter=fm, regions=regions, body=body)
-
-
-def text_hash(text: str) -> str:
-    """Short content hash used in the state DB (never for security)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()

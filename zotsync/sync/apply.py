@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zotsync.errors import NoteError
-from zotsync.render.note import POLICIES, RenderedNote, text_hash
+from zotsync.render.note import POLICIES, RenderedNote
 from zotsync.state.db import ItemState
 from zotsync.vault.atomic import (
     BatchCreate,
@@ -30,7 +30,7 @@ from zotsync.vault.atomic import (
 )
 from zotsync.vault.foreign import held_keys, insert_after_frontmatter, policies_for
 from zotsync.vault.frontmatter import merge_owned, read_frontmatter, splice_frontmatter
-from zotsync.vault.regions import parse_note, splice_regions, user_segments
+from zotsync.vault.regions import landed_hash, parse_note, splice_regions, text_hash, user_segments
 
 CONFLICT_SUFFIX = " (zotsync conflict)"
 
@@ -126,7 +126,7 @@ class NoteWriter:
         else:
             sig = self._write(target, rendered.new_note_text(), None)
         state.path = target
-        state.regions = {n: text_hash(c) for n, c in rendered.regions.items()}
+        state.regions = {n: landed_hash(c) for n, c in rendered.regions.items()}
         state.frontmatter = fm_hashes(rendered.frontmatter)
         state.tombstone = False
         state.deleted = False
@@ -167,7 +167,7 @@ class NoteWriter:
             if region is None:
                 continue
             on_disk = text_hash(region.lf_content)  # a CRLF note compares by content
-            wanted = text_hash(content)
+            wanted = landed_hash(content)
             if on_disk == wanted:
                 region_hashes[name] = wanted
             elif adopt and not state.regions:

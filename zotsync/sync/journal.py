@@ -22,12 +22,11 @@ import logging
 import os
 from pathlib import Path
 
-from zotsync.render.note import text_hash
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.context import Placement
 from zotsync.sync.links import rewrite_renamed_links
 from zotsync.sync.planner import Action
-from zotsync.vault.regions import parse_note
+from zotsync.vault.regions import landed_hash, parse_note, text_hash
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ def remember_writes(
     """Record, before writing, the regions (key → name → content, or hash) notes will get."""
     if not hashed:
         regions = {
-            key: {name: text_hash(content) for name, content in by_name.items()}
+            key: {name: landed_hash(content) for name, content in by_name.items()}
             for key, by_name in regions.items()
         }
     state.put_pending_writes(library, regions)
@@ -80,7 +79,7 @@ def recognise_own_write(
     except (OSError, UnicodeDecodeError):
         return
     for name, region in parse_note(text).regions.items():
-        if pending.get(name) == text_hash(region.content):
+        if pending.get(name) == text_hash(region.lf_content):
             item.regions[name] = pending[name]
 
 

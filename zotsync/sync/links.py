@@ -14,11 +14,10 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from zotsync.render.note import text_hash
 from zotsync.state.db import StateDB
 from zotsync.vault.atomic import WriteConflict, backup_file, file_sig, write_atomic
 from zotsync.vault.links import rewrite_links
-from zotsync.vault.regions import parse_note
+from zotsync.vault.regions import parse_note, text_hash
 from zotsync.vault.scan import SKIP_DIRS
 
 log = logging.getLogger(__name__)
@@ -88,9 +87,9 @@ def rewrite_renamed_links(
             for name, region in after.items():
                 old_region = before.get(name)
                 if old_region is not None and row.regions.get(name) == text_hash(
-                    old_region.content
+                    old_region.lf_content
                 ):
-                    row.regions[name] = text_hash(region.content)
+                    row.regions[name] = text_hash(region.lf_content)
             row.mtime_ns, row.size, row.ino = new_sig.mtime_ns, new_sig.size, new_sig.ino
             with state.transaction():
                 state.put_item(row)

@@ -23,6 +23,7 @@ equal to a fresh render whatever the file's line ends.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -190,6 +191,21 @@ def _normalise_content(content: str, nl: str) -> str:
         return ""
     content += "\n"
     return content.replace("\n", nl) if nl != "\n" else content
+
+
+def text_hash(text: str) -> str:
+    """Short content hash used in the state DB (never for security)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def landed_hash(content: str) -> str:
+    """The hash a region holding ``content`` will have once spliced into a note.
+
+    The splice normalises (LF, one final newline, markers neutralised), so a render is hashed
+    in that form: it then compares equal to :attr:`Region.lf_content` of what landed, whether
+    the note was written by this pass or by a killed one, in LF or CRLF.
+    """
+    return text_hash(_normalise_content(content, "\n"))
 
 
 def region_block(name: str, content: str, *, newline: str = "\n") -> str:
