@@ -130,6 +130,7 @@ def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
 
 # -- writing managed notes ---------------------------------------------------------------------
 MEMORY_KEY = "managed_regions"
+PENDING_KEY = "managed_regions_pending"
 _BOX_RE = re.compile(r"(?m)^([ \t]*[-*+] )\[[xX ]\]")
 _ADDED_RE = re.compile(r" · \*\*added\*\*(?=\n|$)")
 
@@ -147,10 +148,28 @@ class RegionMemory:
         self.state = state
         raw = state.get_meta(MEMORY_KEY) if state is not None else None
         self.hashes: dict[str, str] = json.loads(raw) if raw else {}
-        self._changed = False
+        # digests about to be written, journalled before the write: a run killed after the
+        # write but before :meth:`save` leaves text the next run still knows as zotsync's
+        pending = state.get_meta(PENDING_KEY) if state is not None else None
+        self.pending: dict[str, list[str]] = json.loads(pending) if pending else {}
+        self._changed = bool(self.pending)
 
     def get(self, rel: str) -> str | None:
         return self.hashes.get(rel)
+
+    def accepts(self, rel: str, digest: str) -> bool:
+        """Whether ``digest`` is text zotsync wrote there (last pass, or a killed one)."""
+        return digest == self.hashes.get(rel) or digest in self.pending.get(rel, ())
+
+    def knows(self, rel: str) -> bool:
+        return rel in self.hashes or rel in self.pending
+
+    def expect(self, rel: str, digest: str) -> None:
+        """Journal ``digest`` as about to be written into ``rel`` (before the write)."""
+        if self.state is None or digest in self.pending.get(rel, ()):
+            return
+        self.pending.setdefault(rel, []).append(digest)
+        self.state.set_meta(PENDING_KEY, json.dumps(self.pending, sort_keys=True))
 
     def put(self, rel: str, digest: str) -> None:
         if self.hashes.get(rel) != digest:
@@ -160,6 +179,8 @@ class RegionMemory:
     def save(self) -> None:
         if self.state is not None and self._changed:
             self.state.set_meta(MEMORY_KEY, json.dumps(self.hashes, sort_keys=True))
+            self.state.set_meta(PENDING_KEY, None)
+            self.pending = {}
             self._changed = False
 
 
@@ -236,12 +257,14 @@ def write_region_note(
     if region is not None:
         on_disk = region_digest(region.lf_content)
         wanted = region_digest(parse_note(new).regions[region_name].lf_content)
-        last = memory.get(rel) if memory is not None else None
-        if on_disk != wanted and (last is None or on_disk != last):
+        known = memory is not None and memory.knows(rel)
+        if on_disk != wanted and not (memory is not None and memory.accepts(rel, on_disk)):
             backup_file(vault, path)  # it may hold the user's words: keep a copy first
-            if last is not None:
+            if known:
                 beside = _write_beside(vault, rel, new)
                 raise RegionConflict([(rel, beside)])
+        if memory is not None:
+            memory.expect(rel, wanted)
     write_atomic(path, new.encode("utf-8"), expect=sig)
     _remember(memory, rel, new, region_name)
     return True

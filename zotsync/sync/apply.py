@@ -126,7 +126,8 @@ class NoteWriter:
         else:
             sig = self._write(target, rendered.new_note_text(), None)
         state.path = target
-        state.regions = {n: landed_hash(c) for n, c in rendered.regions.items()}
+        # a new note holds the rendered body as it is, so its regions hash as rendered
+        state.regions = {n: text_hash(c) for n, c in rendered.regions.items()}
         state.frontmatter = fm_hashes(rendered.frontmatter)
         state.tombstone = False
         state.deleted = False
@@ -168,8 +169,8 @@ class NoteWriter:
                 continue
             on_disk = text_hash(region.lf_content)  # a CRLF note compares by content
             wanted = landed_hash(content)
-            if on_disk == wanted:
-                region_hashes[name] = wanted
+            if on_disk in (wanted, text_hash(content)):  # spliced, or as a new note holds it
+                region_hashes[name] = on_disk  # the state knows what is on disk
             elif adopt and not state.regions:
                 conflicts.append(name)
             elif on_disk == state.regions.get(name) or overwrite_conflicts:

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from zotsync.library_notes import RegionMemory, region_digest
 from zotsync.state.db import StateDB
 from zotsync.vault.atomic import WriteConflict, backup_file, file_sig, write_atomic
 from zotsync.vault.links import rewrite_links
@@ -53,6 +54,7 @@ def rewrite_renamed_links(
         s[2].replace(" ", "%20").casefold() for s in stems
     ]
     by_path = {s.path: s for s in state.load_items(library).values() if s.path}
+    memory = RegionMemory(state)
     touched = failed = 0
     for path in _markdown_files(vault):
         try:
@@ -72,6 +74,7 @@ def rewrite_renamed_links(
             )
         if new_text == text:
             continue
+        managed = _managed_digest(memory, rel, text, new_text)
         try:
             backup_file(vault, path)
             new_sig = write_atomic(path, new_text.encode("utf-8"), expect=sig)
@@ -80,6 +83,8 @@ def rewrite_renamed_links(
             failed += 1
             continue
         touched += 1
+        if managed is not None:
+            memory.put(rel, managed)
         row = by_path.get(rel)
         if row is not None:
             before = parse_note(text).regions
@@ -93,4 +98,20 @@ def rewrite_renamed_links(
             row.mtime_ns, row.size, row.ino = new_sig.mtime_ns, new_sig.size, new_sig.ino
             with state.transaction():
                 state.put_item(row)
+    memory.save()
     return LinkRewrite(touched, failed)
+
+
+def _managed_digest(memory: RegionMemory, rel: str, text: str, new_text: str) -> str | None:
+    """For a plan, index or inbox note whose region holds zotsync's text, the region's digest
+    after the rewrite, journalled before the write: renamed links are not the user's typing."""
+    if not memory.knows(rel):
+        return None
+    before = parse_note(text).regions
+    for name, region in parse_note(new_text).regions.items():
+        old = before.get(name)
+        if old is not None and memory.accepts(rel, region_digest(old.lf_content)):
+            digest = region_digest(region.lf_content)
+            memory.expect(rel, digest)
+            return digest
+    return None
