@@ -29,9 +29,10 @@ import email.utils
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # imported when a client is made: a sync without references never needs it
+    import httpx
 
 DEFAULT_URL = "https://api.semanticscholar.org/graph/v1"
 BATCH_LIMIT = 500
@@ -84,6 +85,8 @@ class S2Client:
         self.sleep = sleep
         self.requests = 0
         self._last_start: float | None = None
+        import httpx
+
         self._http = httpx.Client(headers=headers, transport=transport, follow_redirects=True)
 
     def close(self) -> None:
@@ -180,6 +183,8 @@ class S2Client:
                 raise S2Error("timeout", "the reference time budget is spent")
             self._last_start = self.clock()
             self.requests += 1
+            import httpx  # already loaded by __init__; a local name for the except clauses
+
             try:
                 response = self._http.request(
                     method,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from zotsync.errors import TemplateError
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE_DIR = Path("Templates") / "zotsync"
 NOTE_TEMPLATE = "note.md.j2"
@@ -41,15 +41,25 @@ class Templates:
             dirs.append(str(vault / TEMPLATE_DIR))
         dirs.append(str(packaged_template_dir()))
         self.dirs = dirs
-        self.env = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(dirs),
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            autoescape=False,
-            undefined=jinja2.StrictUndefined,
-        )
+        self._env: jinja2.Environment | None = None
         self._cache: dict[str, jinja2.Template] = {}
+
+    @property
+    def env(self) -> jinja2.Environment:
+        """The sandbox, built on first use: a pass that renders nothing never imports Jinja2."""
+        if self._env is None:
+            import jinja2
+            from jinja2.sandbox import SandboxedEnvironment
+
+            self._env = SandboxedEnvironment(
+                loader=jinja2.FileSystemLoader(self.dirs),
+                keep_trailing_newline=True,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                autoescape=False,
+                undefined=jinja2.StrictUndefined,
+            )
+        return self._env
 
     def _where(self, name: str) -> str:
         for folder in self.dirs:
@@ -59,6 +69,8 @@ class Templates:
         return name
 
     def get(self, name: str) -> jinja2.Template:
+        import jinja2
+
         if name not in self._cache:
             try:
                 self._cache[name] = self.env.get_template(name)
@@ -76,6 +88,8 @@ class Templates:
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render ``name``; any error becomes a :class:`TemplateError` naming file and line."""
+        import jinja2
+
         template = self.get(name)
         try:
             return template.render(context)

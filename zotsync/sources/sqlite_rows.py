@@ -49,6 +49,12 @@ _scan_json: Callable[[str, int], tuple[object, int]] = _decoder.scan_once  # typ
 
 #: (key, type name, dateAdded ISO, dateModified ISO, version) per live non-annotation item
 Meta = tuple[str, str, str, str, int]
+#: restricts a reader to the items in ``temp.want`` (an incremental read, see sqlite_changes.py)
+ONLY = " {} IN (SELECT itemID FROM temp.want)"
+
+
+def _only(column: str, only: bool, joiner: str = "WHERE") -> str:
+    return f" {joiner}" + ONLY.format(column) if only else ""
 
 
 def iso_time(value: object) -> str:
@@ -135,7 +141,9 @@ class Schema:
         )
 
 
-def read_items(conn: sqlite3.Connection, schema: Schema, lib_id: int) -> dict[int, Meta]:
+def read_items(
+    conn: sqlite3.Connection, schema: Schema, lib_id: int, *, only: bool = False
+) -> dict[int, Meta]:
     """Live non-annotation items of the library by itemID, in itemID order."""
     names = schema.type_names
     hidden = schema.hidden
@@ -143,7 +151,8 @@ def read_items(conn: sqlite3.Connection, schema: Schema, lib_id: int) -> dict[in
     for item_id, type_id, key, added, modified, version in conn.execute(
         f"SELECT itemID, itemTypeID, key, dateAdded, dateModified, {schema.version_col} "
         "FROM items WHERE libraryID = ? AND itemTypeID NOT IN "
-        "(SELECT itemTypeID FROM itemTypes WHERE typeName = 'annotation') ORDER BY itemID",
+        f"(SELECT itemTypeID FROM itemTypes WHERE typeName = 'annotation'){_only('itemID', only, 'AND')} "
+        "ORDER BY itemID",
         (lib_id,),
     ):
         if item_id not in hidden:
@@ -153,7 +162,7 @@ def read_items(conn: sqlite3.Connection, schema: Schema, lib_id: int) -> dict[in
 
 
 def read_fields(
-    conn: sqlite3.Connection, schema: Schema, live: Collection[int]
+    conn: sqlite3.Connection, schema: Schema, live: Collection[int], *, only: bool = False
 ) -> dict[int, dict[str, str]]:
     """Field values by itemID, dates in the user's form (multipart prefix dropped)."""
     # fieldID -> (name, how to convert: 0 as is, 1 multipart date, 2 SQL timestamp)
@@ -164,6 +173,7 @@ def read_fields(
     out: dict[int, dict[str, str]] = defaultdict(dict)
     for item_id, field_id, value in conn.execute(
         "SELECT d.itemID, d.fieldID, v.value FROM itemData d JOIN itemDataValues v USING (valueID)"
+        + _only("d.itemID", only)
     ):
         if item_id not in live or value is None or field_id not in how:
             continue
@@ -176,7 +186,7 @@ def read_fields(
 
 
 def read_creators(
-    conn: sqlite3.Connection, schema: Schema, live: Collection[int]
+    conn: sqlite3.Connection, schema: Schema, live: Collection[int], *, only: bool = False
 ) -> dict[int, list[Creator]]:
     """Creators by itemID in their order; equal creators are one shared frozen object."""
     types = schema.creator_types
@@ -184,7 +194,9 @@ def read_creators(
     out: dict[int, list[Creator]] = defaultdict(list)
     for row in conn.execute(
         "SELECT ic.itemID, c.firstName, c.lastName, c.fieldMode, ic.creatorTypeID "
-        "FROM itemCreators ic JOIN creators c USING (creatorID) ORDER BY ic.itemID, ic.orderIndex"
+        "FROM itemCreators ic JOIN creators c USING (creatorID)"
+        + _only("ic.itemID", only)
+        + " ORDER BY ic.itemID, ic.orderIndex"
     ):
         if row[0] not in live:
             continue
@@ -201,7 +213,9 @@ def read_creators(
     return out
 
 
-def read_tags(conn: sqlite3.Connection, schema: Schema) -> dict[int, list[Tag]]:
+def read_tags(
+    conn: sqlite3.Connection, schema: Schema, *, only: bool = False
+) -> dict[int, list[Tag]]:
     """Tags by itemID (items, notes and annotations alike), in the order they were added.
 
     Not filtered to live items: annotations are not in the item table read, and lookups are by
@@ -211,8 +225,9 @@ def read_tags(conn: sqlite3.Connection, schema: Schema) -> dict[int, list[Tag]]:
     out: dict[int, list[Tag]] = defaultdict(list)
     hidden = schema.hidden
     for item_id, name, ttype in conn.execute(
-        "SELECT it.itemID, t.name, it.type FROM itemTags it JOIN tags t USING (tagID) "
-        "ORDER BY it.rowid"
+        "SELECT it.itemID, t.name, it.type FROM itemTags it JOIN tags t USING (tagID)"
+        + _only("it.itemID", only)
+        + " ORDER BY it.rowid"
     ):
         if item_id in hidden:
             continue
@@ -224,13 +239,15 @@ def read_tags(conn: sqlite3.Connection, schema: Schema) -> dict[int, list[Tag]]:
 
 
 def read_relations(
-    conn: sqlite3.Connection, live: Collection[int]
+    conn: sqlite3.Connection, live: Collection[int], *, only: bool = False
 ) -> dict[int, dict[str, list[str]]]:
     """``predicate -> [object URI]`` by itemID, in stored order."""
     out: dict[int, dict[str, list[str]]] = defaultdict(dict)
     for item_id, predicate, obj in conn.execute(
         "SELECT r.itemID, p.predicate, r.object FROM itemRelations r "
-        "JOIN relationPredicates p USING (predicateID) ORDER BY r.rowid"
+        "JOIN relationPredicates p USING (predicateID)"
+        + _only("r.itemID", only)
+        + " ORDER BY r.rowid"
     ):
         if item_id in live:
             out[item_id].setdefault(predicate, []).append(obj)
@@ -238,12 +255,13 @@ def read_relations(
 
 
 def read_children(
-    conn: sqlite3.Connection, table: str, cols: str, lib_id: int
+    conn: sqlite3.Connection, table: str, cols: str, lib_id: int, *, only: bool = False
 ) -> list[tuple[Any, ...]]:
     """Child notes or attachments of the library, oldest first (few rows: a filtered join)."""
     return conn.execute(
         f"SELECT {cols} FROM {table} c JOIN items i USING (itemID) "
-        "WHERE i.libraryID = ? AND c.parentItemID IS NOT NULL ORDER BY i.dateAdded, i.itemID",
+        f"WHERE i.libraryID = ? AND c.parentItemID IS NOT NULL{_only('c.itemID', only, 'AND')} "
+        "ORDER BY i.dateAdded, i.itemID",
         (lib_id,),
     ).fetchall()
 
@@ -253,6 +271,8 @@ def read_annotations(
     schema: Schema,
     parents: Collection[int],
     tags: dict[int, list[Tag]],
+    *,
+    only: bool = False,
 ) -> dict[int, list[Annotation]]:
     """Annotations by attachment itemID, each list in reading order (``sortIndex``)."""
     if "itemAnnotations" not in schema.tables:
@@ -267,6 +287,7 @@ def read_annotations(
         f"{_col(cols, 'authorName')}, a.text, a.comment, a.color, a.pageLabel, a.sortIndex, "
         f"a.position, {_col(cols, 'isExternal')} FROM itemAnnotations a "
         "CROSS JOIN items i ON i.itemID = a.itemID"  # scan annotations, look items up by rowid
+        + _only("a.itemID", only)
     ):
         item_id, key, added, modified, parent, atype, author, text, comment = row[:9]
         if parent not in parents or item_id in hidden:
