@@ -263,8 +263,10 @@ def _sync_locked(
                 **options.status_updates,
             }
         engine = Engine(
-            vault, config, state, source, resolve_refs=resolve, progress=progress, stop=stop
-        )
+            vault, config, state, source, progress=progress, stop=stop,
+            # no resolver: the pass may be incremental (reference lists need the whole library)
+            resolve_refs=resolve if resolver is not None and config.refs.enabled else None,
+        )  # fmt: skip
         result = engine.run(options)
         report = SyncReport(result)
         graph = graph_box.get("graph")
@@ -280,9 +282,10 @@ def _sync_locked(
             state.set_meta("refs_pending", str(report.refs_pending))
             state.set_meta("refs_reasons", json.dumps(reasons, sort_keys=True))
         if not options.dry_run and not result.short_circuit and result.library is not None:
-            planning.record_library(
-                state, config.library, result.library, graph, result.written_frontmatter
-            )
+            if not result.incremental:  # an incremental pass recorded its own rows
+                planning.record_library(
+                    state, config.library, result.library, graph, result.written_frontmatter
+                )
             # free the library before indexes are built: at 40,000 items it is most of the memory
             result.library = None
             result.written_frontmatter = {}

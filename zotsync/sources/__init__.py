@@ -14,7 +14,7 @@ incremental pass can always fall back to a full one.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -51,14 +51,24 @@ class Delta:
     token: str
     complete: bool
     deleted: set[str] = field(default_factory=set)
+    #: every live item's key (known without reading the items)
+    live: set[str] = field(default_factory=set)
 
 
 @runtime_checkable
 class IncrementalSource(Source, Protocol):
     """A source that can say what changed since its last answer."""
 
-    def read_changes(self, token: str | None, also: Collection[str] = ()) -> Delta:
+    def read_changes(
+        self,
+        token: str | None,
+        also: Collection[str] = (),
+        dependents: Callable[[set[str]], set[str]] | None = None,
+    ) -> Delta:
         """The items changed since ``token``, plus the items ``also`` names (if live).
+
+        ``dependents`` maps changed, new or deleted keys (and ``also``) to the keys of items
+        whose notes render something of theirs (links); those are read in the same snapshot.
 
         With ``token=None`` or a token that no longer applies (another library, collections or
         citation keys changed), the delta is ``complete``. Raises like :meth:`Source.read`.

@@ -107,7 +107,12 @@ class SqliteSource:
         """Snapshot, verify and read the library; raise :class:`SourceUnavailable` if we can't."""
         return self._with_copy(self._read)
 
-    def read_changes(self, token: str | None, also: Keys[str] = ()) -> Delta:
+    def read_changes(
+        self,
+        token: str | None,
+        also: Keys[str] = (),
+        dependents: Callable[[set[str]], set[str]] | None = None,
+    ) -> Delta:
         """The items whose signature moved since ``token`` (see :mod:`.sqlite_changes`).
 
         The signatures and the items come from the same verified copy, so the new token
@@ -126,10 +131,14 @@ class SqliteSource:
             if old is None or old[0] != lib_sig or self.collections:
                 if not verify:
                     _quick_check(conn)
-                return Delta(self._read(conn, bbt_copy, citekeys=keys_by_bbt), new_token, True)
+                library = self._read(conn, bbt_copy, citekeys=keys_by_bbt)
+                return Delta(library, new_token, True, live=set(sigs))
             known = old[1]
             changed = {k for k, sig in sigs.items() if not sig or known.get(k) != sig}
+            deleted = set(known) - sigs.keys()
             changed |= set(also) & sigs.keys()
+            if dependents is not None and (changed or deleted):
+                changed |= dependents(changed | deleted | set(also)) & sigs.keys()
             keys = sorted(changed)
             tops: set[int] = set()
             for start in range(0, len(keys), 500):
@@ -143,7 +152,7 @@ class SqliteSource:
                     )
                 )
             library = self._read(conn, bbt_copy, citekeys=keys_by_bbt, tops=tops)
-            return Delta(library, new_token, False, deleted=set(known) - sigs.keys())
+            return Delta(library, new_token, False, deleted=deleted, live=set(sigs))
 
         # a usable token means a small read: the whole-file quick_check would cost more than
         # the read, so a torn copy is caught by the errors it raises instead (and retried)

@@ -35,8 +35,9 @@ from zotsync.refs.resolve import RefGraph
 from zotsync.render.images import copy_annotation_images, note_image_paths
 from zotsync.render.note import render_note
 from zotsync.render.templates import Templates
-from zotsync.sources import Source
+from zotsync.sources import Delta, IncrementalSource, Source
 from zotsync.state.db import ItemState, StateDB
+from zotsync.sync import incremental
 from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
 from zotsync.sync.links import rewrite_renamed_links
@@ -68,6 +69,7 @@ class Engine:
         self.stop = stop
         self._batch = BatchCreate()
         self._data_dir: str | None = None
+        self._token: str | None = None
         self._staged: list[tuple[ItemState, Path, Outcome]] = []
         self._staged_fm: dict[str, dict[str, Any]] = {}
         self.vault = vault
@@ -111,7 +113,8 @@ class Engine:
         options = options or SyncOptions()
         result = SyncResult()
         library_label = self.config.library
-        states = self.state.load_items(library_label)
+        # light rows: enough to tell whether anything changed; full rows once work is known
+        states = self.state.load_items(library_label, light=True)
         known = {
             s.path: (FileSig(*s.sig), s.key, library_label)
             for s in states.values()
@@ -125,7 +128,14 @@ class Engine:
             result.items = sum(1 for s in states.values() if s.path and not s.deleted)
             result.unchanged = result.items
             return result
-        library = filter_collections(self.source.read(), self.config.collections)
+        delta = None
+        if incremental.applicable(self, options, global_fp):
+            done = incremental.run(self, options, result, notes, states, source_fp)
+            if isinstance(done, SyncResult):
+                return done
+            delta = done  # the source answered with everything: carry on with a full pass
+        states = self.state.load_items(library_label)
+        library = filter_collections(self._read_source(delta), self.config.collections)
         self._data_dir = library.data_dir
         result.library = library
         result.items = len(library.items)
@@ -219,8 +229,17 @@ class Engine:
             retry = time.time() + options.refs_retry_seconds if graph and graph.deferred else None
             self.state.set_meta("refs_retry_at", None if retry is None else str(retry))
             self.state.set_meta("global_fp", global_fp)
+            incremental.record_full(self, library, self._token, result)
             self.state.record_run("sync", result.counts(), result.errors)
         return result
+
+    def _read_source(self, delta: Delta | None) -> Library:
+        """The whole library, with the token for the next incremental pass when the source
+        gives one (see :mod:`zotsync.sync.incremental`)."""
+        if delta is None and isinstance(self.source, IncrementalSource):
+            delta = self.source.read_changes(None)
+        self._token = delta.token if delta is not None else None
+        return delta.library if delta is not None else self.source.read()
 
     def _pending_renames(self) -> list[tuple[str, str]]:
         """Renames an earlier, interrupted run made but did not rewrite links for."""
