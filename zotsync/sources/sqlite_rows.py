@@ -174,6 +174,7 @@ def read_fields(
     for item_id, field_id, value in conn.execute(
         "SELECT d.itemID, d.fieldID, v.value FROM itemData d JOIN itemDataValues v USING (valueID)"
         + _only("d.itemID", only)
+        + " ORDER BY d.rowid"  # free for a scan; a filtered read would go in fieldID order
     ):
         if item_id not in live or value is None or field_id not in how:
             continue
@@ -288,6 +289,7 @@ def read_annotations(
         f"a.position, {_col(cols, 'isExternal')} FROM itemAnnotations a "
         "CROSS JOIN items i ON i.itemID = a.itemID"  # scan annotations, look items up by rowid
         + _only("a.itemID", only)
+        + " ORDER BY a.itemID"
     ):
         item_id, key, added, modified, parent, atype, author, text, comment = row[:9]
         if parent not in parents or item_id in hidden:
