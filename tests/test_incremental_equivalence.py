@@ -34,7 +34,8 @@ def _now() -> str:
 def _library() -> Library:
     library = sample_library()
     library.items += [
-        paper(f"EXTR{n}AAA", f"Extra paper {n}", year=2000 + n, tags=("extra",)) for n in range(2, 8)
+        paper(f"EXTR{n}AAA", f"Extra paper {n}", year=2000 + n, tags=("extra",))
+        for n in range(2, 8)
     ]
     return library
 
@@ -58,7 +59,9 @@ class Edits:
         return [r[0] for r in rows]
 
     def _id(self, key: str) -> int:
-        return int(self.conn.execute("SELECT itemID FROM items WHERE key = ?", (key,)).fetchone()[0])
+        return int(
+            self.conn.execute("SELECT itemID FROM items WHERE key = ?", (key,)).fetchone()[0]
+        )
 
     def one(self) -> str:
         rng = self.rng
@@ -79,7 +82,9 @@ class Edits:
             w.add_tag(key, rng.choice(["alpha", "beta", "extra", "to-read"]))
         elif kind == "note":
             target = rng.choice(keys)
-            html = f'<p>See <a href="zotero://select/library/items/{target}">it</a> items/{target}</p>'
+            html = (
+                f'<p>See <a href="zotero://select/library/items/{target}">it</a> items/{target}</p>'
+            )
             self.made += 1
             w.add_note(key, ChildNote(f"NOTE{self.made:03d}Z".replace("0", "A"), html))
         elif kind == "trash":
@@ -102,14 +107,18 @@ class Edits:
                 "SELECT predicateID FROM relationPredicates WHERE predicate = 'dc:relation'"
             ).fetchone()
             if pred is None:
-                self.conn.execute("INSERT INTO relationPredicates (predicate) VALUES ('dc:relation')")
+                self.conn.execute(
+                    "INSERT INTO relationPredicates (predicate) VALUES ('dc:relation')"
+                )
                 pred = self.conn.execute("SELECT last_insert_rowid()").fetchone()
             self.conn.execute(
                 "INSERT OR IGNORE INTO itemRelations VALUES (?, ?, ?)",
                 (self._id(key), pred[0], f"http://zotero.org/users/424242/items/{other}"),
             )
         elif kind == "collection":  # membership only: no counter of the item moves
-            coll = rng.choice([r[0] for r in self.conn.execute("SELECT collectionID FROM collections")])
+            coll = rng.choice(
+                [r[0] for r in self.conn.execute("SELECT collectionID FROM collections")]
+            )
             self.conn.execute(
                 "INSERT OR IGNORE INTO collectionItems (collectionID, itemID, orderIndex) "
                 "VALUES (?, ?, 0)",

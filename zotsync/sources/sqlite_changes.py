@@ -92,9 +92,7 @@ def item_signatures(
         ("itemRelations", "r", "group_concat(predicateID || ' ' || object, char(31))"),
     ):
         if table in tables:
-            for item_id, text in conn.execute(
-                f"SELECT itemID, {sql} FROM {table} GROUP BY itemID"
-            ):
+            for item_id, text in conn.execute(f"SELECT itemID, {sql} FROM {table} GROUP BY itemID"):
                 parts[item_id].append(kind + str(text))
     parent_of: dict[int, int] = {}
     for table in ("itemAttachments", "itemNotes"):
@@ -140,9 +138,7 @@ def item_signatures(
     return out
 
 
-def library_signature(
-    conn: sqlite3.Connection, schema: Schema, lib_id: int, identity: str
-) -> str:
+def library_signature(conn: sqlite3.Connection, schema: Schema, lib_id: int, identity: str) -> str:
     """What every item's rendering shares: the library, its collections and the name tables.
 
     When it moves (a collection renamed, another library chosen), every item may render

@@ -66,7 +66,6 @@ def snapshot(db: Path, dest: Path, *, retries: int = 5, extra: Sequence[Path] = 
     )
 
 
-
 def bbt_citekeys(bbt_copy: Path | None, lib_id: int) -> dict[str, str]:
     """Item key -> citekey from a copied ``better-bibtex.sqlite`` (6.7.132+ or LokiJS)."""
     if bbt_copy is None:
@@ -77,9 +76,7 @@ def bbt_citekeys(bbt_copy: Path | None, lib_id: int) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     try:
-        names = {
-            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "citationkey" in names:
             for key, lib, citekey in conn.execute(
                 "SELECT itemKey, libraryID, citationKey FROM citationkey"

@@ -184,9 +184,7 @@ def finish(engine: Engine, result: SyncResult, source_fp: str | None, token: str
     engine.state.record_run("sync", result.counts(), result.errors)
 
 
-def record_full(
-    engine: Engine, library: Library, token: str | None, result: SyncResult
-) -> None:
+def record_full(engine: Engine, library: Library, token: str | None, result: SyncResult) -> None:
     """After a full pass: the token (only when every action succeeded) and the whole link index."""
     done = not result.interrupted and result.failed == 0
     engine.state.set_meta(TOKEN, token if done else None)
@@ -258,9 +256,7 @@ def record_papers(
     """The ``papers`` rows of the work set (what :func:`library_notes.record_library` does for a
     whole library): date added, no in-library references (reference lists need a full pass)."""
     conn = state.conn
-    conn.executemany(
-        "DELETE FROM papers WHERE library = ? AND key = ?", [(label, k) for k in gone]
-    )
+    conn.executemany("DELETE FROM papers WHERE library = ? AND key = ?", [(label, k) for k in gone])
     conn.executemany(
         "INSERT INTO papers (library, key, date_added, refs) VALUES (?, ?, ?, '[]') "
         "ON CONFLICT(library, key) DO UPDATE SET date_added = excluded.date_added, refs = '[]'",
@@ -270,4 +266,3 @@ def record_papers(
         "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
         [(sig, meta, label, key) for key, (sig, meta) in written.items()],
     )
-
