@@ -76,6 +76,10 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (library, src, dst)
         );
         CREATE INDEX links_dst ON links (library, dst);
+        -- the vault's own links: which files name which notes (sync/link_index.py)
+        CREATE TABLE vault_files (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, ino INTEGER);
+        CREATE TABLE vault_links (path TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (path, name));
+        CREATE INDEX vault_links_name ON vault_links (name);
         """,
     ),
 ]
@@ -208,6 +212,13 @@ class StateDB:
                 conflict=r[12],
             )
         return out
+
+    def item_at(self, library: str, path: str) -> ItemState | None:
+        """The row of the item whose note is at ``path``, if any."""
+        row = self.conn.execute(
+            "SELECT key FROM items WHERE library = ? AND path = ?", (library, path)
+        ).fetchone()
+        return None if row is None else self.load_items(library, keys=[row[0]]).get(row[0])
 
     def put_item(self, s: ItemState) -> None:
         self.conn.execute(

@@ -40,6 +40,7 @@ from zotsync.state.db import ItemState, StateDB
 from zotsync.sync import incremental
 from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
+from zotsync.sync.link_index import files_linking_to
 from zotsync.sync.links import rewrite_renamed_links
 from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
 from zotsync.sync.results import BATCH_SIZE, REFS_RETRY_SECONDS, SyncOptions, SyncResult
@@ -217,7 +218,10 @@ class Engine:
         if not options.dry_run:
             renames = [*self._pending_renames(), *result.renames]
             if renames:
-                touched = rewrite_renamed_links(self.vault, renames, self.state, library_label)
+                files = files_linking_to(self.vault, self.state, [Path(o).stem for o, _ in renames])
+                touched = rewrite_renamed_links(
+                    self.vault, renames, self.state, library_label, files
+                )
                 log.info("rewrote links in %d files", touched)
             self.state.set_meta("pending_renames", None)
         if not options.dry_run:

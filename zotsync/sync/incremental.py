@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import replace
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from zotsync.model import Item, Library
@@ -37,6 +38,7 @@ from zotsync.sources import Delta, IncrementalSource
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.apply import NoteWriter
 from zotsync.sync.context import Placement, input_hash, link_contexts, link_targets, place_notes
+from zotsync.sync.link_index import files_linking_to
 from zotsync.sync.links import rewrite_renamed_links
 from zotsync.sync.planner import NoteSeen, plan_actions
 from zotsync.sync.results import BATCH_SIZE, SyncOptions, SyncResult
@@ -161,7 +163,8 @@ def run(
     result.unchanged += len(live) - len(set(in_source))
     renames = [*engine._pending_renames(), *result.renames]
     if renames:
-        touched = rewrite_renamed_links(engine.vault, renames, engine.state, label)
+        files = files_linking_to(engine.vault, engine.state, [stem(old) for old, _ in renames])
+        touched = rewrite_renamed_links(engine.vault, renames, engine.state, label, files)
         log.info("rewrote links in %d files", touched)
     engine.state.set_meta("pending_renames", None)
     done = not result.interrupted and result.failed == 0
@@ -266,3 +269,7 @@ def record_papers(
         "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
         [(sig, meta, label, key) for key, (sig, meta) in written.items()],
     )
+
+
+def stem(path: str) -> str:
+    return PurePosixPath(path).stem

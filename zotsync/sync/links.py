@@ -32,18 +32,25 @@ def _markdown_files(vault: Path) -> list[Path]:
 
 
 def rewrite_renamed_links(
-    vault: Path, renames: list[tuple[str, str]], state: StateDB, library: str
+    vault: Path,
+    renames: list[tuple[str, str]],
+    state: StateDB,
+    library: str,
+    files: list[Path] | None = None,
 ) -> int:
-    """Rewrite links for ``renames`` (old path, new path); return the number of files touched."""
+    """Rewrite links for ``renames`` (old path, new path); return the number of files touched.
+
+    ``files`` limits the search to the files that may link to the old names (from the link
+    index, :mod:`zotsync.sync.link_index`); without it every Markdown file is read.
+    """
     if not renames:
         return 0
     stems = [(Path(old).stem, Path(new).stem, old, new) for old, new in renames]
     needles = [s[0].casefold() for s in stems] + [
         s[2].replace(" ", "%20").casefold() for s in stems
     ]
-    by_path = {s.path: s for s in state.load_items(library).values() if s.path}
     touched = 0
-    for path in _markdown_files(vault):
+    for path in _markdown_files(vault) if files is None else files:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -68,7 +75,7 @@ def rewrite_renamed_links(
             log.warning("%s: links not rewritten (%s); run sync again", rel, exc)
             continue
         touched += 1
-        row = by_path.get(rel)
+        row = state.item_at(library, rel)  # one row, not all of them
         if row is not None:
             before = parse_note(text).regions
             after = parse_note(new_text).regions
