@@ -292,9 +292,14 @@ def _sync_locked(
             if result.interrupted:  # stopping (SIGTERM): leave plans and indexes to the next run
                 return report
             report.plan_updates = planning.sync_plan_boxes(vault, config, state)
-            if config.index.enabled and (result.acted or options.full):
+            if (
+                config.index.enabled
+                and (result.acted or options.full)
+                and not result.index_unchanged
+            ):
                 try:
                     report.index_written = planning.write_indexes(vault, config, state)
+                    state.set_meta("index_stale", None)  # see sync/incremental.py
                 except NoteError as exc:  # the notes are synced; report the index as partial
                     result.failed += 1
                     result.errors.append(exc.message + (f" (fix: {exc.fix})" if exc.fix else ""))

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -104,16 +104,32 @@ def live_notes(state: StateDB, label: str) -> dict[str, str]:
     }
 
 
-def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
-    """Every live paper note as the planner sees it (frontmatter cached by signature)."""
+def read_papers(
+    vault: Path, config: Config, state: StateDB, keys: Collection[str] | None = None
+) -> list[PaperInfo]:
+    """Every live paper note as the planner sees it (frontmatter cached by signature).
+
+    With ``keys``, only those papers (an incremental pass compares them before and after).
+    """
     label = config.library
-    rows = state.conn.execute(
+    sql = (
         "SELECT i.key, i.path, i.title, p.date_added, p.refs, p.note_sig, p.note_meta "
         "FROM items i JOIN papers p ON p.library = i.library AND p.key = i.key "
         "WHERE i.library = ? AND i.path IS NOT NULL AND i.path != '' "
-        "AND i.deleted = 0 AND i.tombstone = 0",
-        (label,),
-    ).fetchall()
+        "AND i.deleted = 0 AND i.tombstone = 0"
+    )
+    if keys is None:
+        rows = state.conn.execute(sql, (label,)).fetchall()
+    else:
+        wanted = sorted(keys)
+        rows = [
+            row
+            for at in range(0, len(wanted), 500)
+            for row in state.conn.execute(
+                sql + f" AND i.key IN ({','.join('?' * len(wanted[at : at + 500]))})",
+                (label, *wanted[at : at + 500]),
+            )
+        ]
     root = str(vault)
     papers: list[PaperInfo] = []
     updates = []

@@ -76,7 +76,12 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (library, src, dst)
         );
         CREATE INDEX links_dst ON links (library, dst);
-        -- the vault's own links: which files name which notes (sync/link_index.py)
+        """,
+    ),
+    (
+        "0004-vault-link-index",
+        # the vault's own links: which files name which notes (sync/link_index.py)
+        """
         CREATE TABLE vault_files (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, ino INTEGER);
         CREATE TABLE vault_links (path TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (path, name));
         CREATE INDEX vault_links_name ON vault_links (name);

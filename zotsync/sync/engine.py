@@ -199,6 +199,8 @@ class Engine:
                 }
                 for a in acting
             ]
+        if acting and not options.dry_run:  # cleared once the index notes are rebuilt
+            self.state.set_meta(incremental.INDEX_STALE, "1")
         writer = NoteWriter(self.vault, dry_run=options.dry_run)
         items = {i.key: i for i in library.items}
         total = len(actions)

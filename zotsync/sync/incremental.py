@@ -33,6 +33,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from zotsync.library_notes import read_papers
 from zotsync.model import Item, Library
 from zotsync.sources import Delta, IncrementalSource
 from zotsync.state.db import ItemState, StateDB
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TOKEN = "source_token"
+INDEX_STALE = "index_stale"  # set while the index notes may lag the papers (api clears it)
 
 
 def applicable(engine: Engine, options: SyncOptions, global_fp: str) -> bool:
@@ -100,6 +102,12 @@ def run(
         result.failed, result.errors = 0, []
         return None  # an emptied library: the full pass's mass-deletion check decides
     states = {**states, **engine.state.load_items(label, keys=work)}  # full rows, work set
+    # the index notes may be left as they are only if they were up to date before this pass
+    # (a pass that acted and was not followed by an index build leaves the flag set) and no
+    # paper changes as they see it; the user's own edits always rebuild them
+    index_was_fresh = engine.state.get_meta(INDEX_STALE) is None and not vault_side
+    index_before = read_papers(engine.vault, engine.config, engine.state, keys=work)
+    engine.state.set_meta(INDEX_STALE, "1")
     engine._data_dir = library.data_dir
     result.library = library
     result.incremental = True
@@ -172,6 +180,12 @@ def run(
         links.replace({i.key: link_targets(i) for i in library.items}, delta.deleted)
         record_papers(engine.state, label, library.items, delta.deleted,
                       result.written_frontmatter)  # fmt: skip
+    index_after = read_papers(engine.vault, engine.config, engine.state, keys=work)
+    result.index_unchanged = (
+        done and index_was_fresh and index_before == index_after and not renames
+    )
+    if result.index_unchanged:
+        engine.state.set_meta(INDEX_STALE, None)
     finish(engine, result, source_fp, delta.token if done else None)
     log.info("incremental pass: %d of %d items in the work set", len(work), len(live))
     return result
