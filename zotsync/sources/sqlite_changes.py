@@ -108,7 +108,9 @@ def item_signatures(
     newest: dict[int, str] = {}
     for item_id, key, type_id, last, version, client_v in conn.execute(
         f"SELECT i.itemID, i.key, i.itemTypeID, {modified}, i.version, {client_version} "
-        "FROM items i WHERE i.libraryID = ? AND i.itemTypeID NOT IN "
+        # +libraryID: a plain scan in itemID order; the (libraryID, key) index would make SQLite
+        # look every row up by rowid and sort them again (3× slower)
+        "FROM items i WHERE +i.libraryID = ? AND i.itemTypeID NOT IN "
         "(SELECT itemTypeID FROM itemTypes WHERE typeName = 'annotation') ORDER BY i.itemID",
         (lib_id,),
     ):

@@ -150,7 +150,7 @@ def read_items(
     meta: dict[int, Meta] = {}
     for item_id, type_id, key, added, modified, version in conn.execute(
         f"SELECT itemID, itemTypeID, key, dateAdded, dateModified, {schema.version_col} "
-        "FROM items WHERE libraryID = ? AND itemTypeID NOT IN "
+        "FROM items WHERE +libraryID = ? AND itemTypeID NOT IN "  # + : scan, not the key index
         f"(SELECT itemTypeID FROM itemTypes WHERE typeName = 'annotation'){_only('itemID', only, 'AND')} "
         "ORDER BY itemID",
         (lib_id,),
