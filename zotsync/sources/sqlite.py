@@ -60,6 +60,7 @@ from zotsync.sources.sqlite_rows import (
     iso_time,
     read_annotations,
     read_children,
+    read_collections,
     read_creators,
     read_fields,
     read_items,
@@ -247,7 +248,7 @@ class SqliteSource:
         creators = read_creators(conn, schema, meta, only=only)
         tags = read_tags(conn, schema, only=only)
         relations = read_relations(conn, meta, only=only)
-        collections, membership = self._collections(conn, lib_id, meta, schema.tables)
+        collections, membership = read_collections(conn, lib_id, meta, schema.tables)
 
         notes: dict[int, list[ChildNote]] = defaultdict(list)
         for item_id, parent, html in read_children(
@@ -352,31 +353,6 @@ class SqliteSource:
                 )
             )
         return items
-
-    def _collections(
-        self, conn: sqlite3.Connection, lib_id: int, live: dict[int, Meta], tables: set[str]
-    ) -> tuple[dict[str, Collection], dict[int, list[str]]]:
-        trashed = (
-            "SELECT collectionID FROM deletedCollections"
-            if "deletedCollections" in tables
-            else "SELECT NULL"
-        )
-        rows = conn.execute(
-            f"SELECT collectionID, key, collectionName, parentCollectionID FROM collections "
-            f"WHERE libraryID = ? AND collectionID NOT IN ({trashed}) ORDER BY collectionID",
-            (lib_id,),
-        ).fetchall()
-        keys = {cid: key for cid, key, _, _ in rows}
-        collections = {
-            key: Collection(key, name, keys.get(parent)) for _, key, name, parent in rows
-        }
-        membership: dict[int, list[str]] = defaultdict(list)
-        for coll_id, item_id in conn.execute(
-            "SELECT collectionID, itemID FROM collectionItems ORDER BY collectionID"
-        ):
-            if coll_id in keys and item_id in live:
-                membership[item_id].append(keys[coll_id])
-        return collections, membership
 
     def _selected(
         self, collections: dict[str, Collection], membership: dict[int, list[str]]

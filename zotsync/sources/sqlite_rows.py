@@ -31,6 +31,7 @@ from operator import attrgetter
 from typing import Any
 
 from zotsync.model import Annotation, AnnotationType, Creator, Position, Tag
+from zotsync.model import Collection as ZCollection
 
 ANNOTATION_TYPES: dict[int, AnnotationType] = {
     1: "highlight",
@@ -318,3 +319,28 @@ def read_annotations(
     for in_order in out.values():
         in_order.sort(key=by_sort)  # stable: ties keep itemID order
     return out
+
+
+def read_collections(
+    conn: sqlite3.Connection, lib_id: int, live: Collection[int], tables: set[str]
+) -> tuple[dict[str, ZCollection], dict[int, list[str]]]:
+    """The library's collections out of the trash by key, and each live item's memberships."""
+    trashed = (
+        "SELECT collectionID FROM deletedCollections"
+        if "deletedCollections" in tables
+        else "SELECT NULL"
+    )
+    rows = conn.execute(
+        f"SELECT collectionID, key, collectionName, parentCollectionID FROM collections "
+        f"WHERE libraryID = ? AND collectionID NOT IN ({trashed}) ORDER BY collectionID",
+        (lib_id,),
+    ).fetchall()
+    keys = {cid: key for cid, key, _, _ in rows}
+    collections = {key: ZCollection(key, name, keys.get(parent)) for _, key, name, parent in rows}
+    membership: dict[int, list[str]] = defaultdict(list)
+    for coll_id, item_id in conn.execute(
+        "SELECT collectionID, itemID FROM collectionItems ORDER BY collectionID"
+    ):
+        if coll_id in keys and item_id in live:
+            membership[item_id].append(keys[coll_id])
+    return collections, membership

@@ -35,7 +35,7 @@ from zotsync.refs.resolve import RefGraph
 from zotsync.render.images import copy_annotation_images, note_image_paths
 from zotsync.render.note import render_note
 from zotsync.render.templates import Templates
-from zotsync.sources import Delta, IncrementalSource, Source
+from zotsync.sources import Source
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync import incremental
 from zotsync.sync.apply import NoteWriter, Outcome
@@ -136,7 +136,7 @@ class Engine:
                 return done
             delta = done  # the source answered with everything: carry on with a full pass
         states = self.state.load_items(library_label)
-        library = filter_collections(self._read_source(delta), self.config.collections)
+        library = filter_collections(incremental.read_all(self, delta), self.config.collections)
         self._data_dir = library.data_dir
         result.library = library
         result.items = len(library.items)
@@ -238,14 +238,6 @@ class Engine:
             incremental.record_full(self, library, self._token, result)
             self.state.record_run("sync", result.counts(), result.errors)
         return result
-
-    def _read_source(self, delta: Delta | None) -> Library:
-        """The whole library, with the token for the next incremental pass when the source
-        gives one (see :mod:`zotsync.sync.incremental`)."""
-        if delta is None and isinstance(self.source, IncrementalSource):
-            delta = self.source.read_changes(None)
-        self._token = delta.token if delta is not None else None
-        return delta.library if delta is not None else self.source.read()
 
     def _pending_renames(self) -> list[tuple[str, str]]:
         """Renames an earlier, interrupted run made but did not rewrite links for."""

@@ -201,6 +201,14 @@ def finish(engine: Engine, result: SyncResult, source_fp: str | None, token: str
     engine.state.record_run("sync", result.counts(), result.errors)
 
 
+def read_all(engine: Engine, delta: Delta | None) -> Library:
+    """The whole library for a full pass, keeping the token for the next incremental one."""
+    if delta is None and isinstance(engine.source, IncrementalSource):
+        delta = engine.source.read_changes(None)
+    engine._token = delta.token if delta is not None else None
+    return delta.library if delta is not None else engine.source.read()
+
+
 def record_full(engine: Engine, library: Library, token: str | None, result: SyncResult) -> None:
     """After a full pass: the token (only when every action succeeded) and the whole link index."""
     done = not result.interrupted and result.failed == 0
