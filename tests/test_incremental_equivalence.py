@@ -153,6 +153,17 @@ class Edits:
         return f"{kind} {key}"
 
 
+def _user_edit(inc: Path, full: Path, rng: random.Random) -> str:
+    """Mark a paper as being read and write under its ``## Notes``, in both vaults alike."""
+    names = sorted(p.name for p in (inc / "Papers").glob("*.md"))
+    name = rng.choice(names)
+    for vault in (inc, full):
+        path = vault / "Papers" / name
+        text = path.read_text("utf-8").replace("status: to-read", "status: reading", 1)
+        path.write_text(text + "\nMy own line.\n", "utf-8")
+    return f"user edit {name}"
+
+
 def _files(vault: Path) -> dict[str, bytes]:
     return {path: data for path, (data, _) in tree(vault).items() if path != "zotsync.yaml"}
 
@@ -170,8 +181,10 @@ def test_incremental_vault_equals_full_vault_after_random_edits(
     edits = Edits(db, random.Random(seed))
     history: list[str] = []
     incremental_passes = 0
-    for _ in range(14):
+    for step in range(14):
         history.append(edits.one())
+        if step % 5 == 4:  # the user edits a note the same way in both vaults
+            history.append(_user_edit(inc, full, random.Random(seed * 100 + step)))
         report = sync_db(inc, db)
         incremental_passes += report.result.incremental
         sync_db(full, db, full=True)
