@@ -235,7 +235,8 @@ class Engine:
             retry = time.time() + options.refs_retry_seconds if graph and graph.deferred else None
             self.state.set_meta("refs_retry_at", None if retry is None else str(retry))
             self.state.set_meta("global_fp", global_fp)
-            incremental.record_full(self, library, self._token, result)
+            errors = sum(1 for n in notes if n.error)
+            incremental.record_full(self, library, self._token, result, errors)
             self.state.record_run("sync", result.counts(), result.errors)
         return result
 

@@ -80,8 +80,10 @@ def run(
     assert isinstance(source, IncrementalSource)
     label = engine.config.library
     claims: dict[str, list[NoteSeen]] = {}
+    note_errors = 0
     for note in notes:
         if note.error:
+            note_errors += 1
             result.failed += 1
             result.errors.append(f"{note.path}: {note.error}")
         if note.key:
@@ -108,11 +110,6 @@ def run(
     index_was_fresh = engine.state.get_meta(INDEX_STALE) is None and not vault_side
     index_before = read_papers(engine.vault, engine.config, engine.state, keys=work)
     engine.state.set_meta(INDEX_STALE, "1")
-    engine._data_dir = library.data_dir
-    result.library = library
-    result.incremental = True
-    result.items = len(live)
-
     single = {k: v[0].path for k, v in claims.items() if len(v) == 1 and k in work}
     folder = engine.config.papers_folder.strip("/")
     mine = {v[0].path for k, v in claims.items() if k in work}
@@ -135,6 +132,10 @@ def run(
                 result.failed, result.errors = 0, []
                 return None
             outside[key] = Placement(key, state.path, state.path)
+    engine._data_dir = library.data_dir
+    result.library = library
+    result.incremental = True
+    result.items = len(live)
     contexts = link_contexts(library, {**outside, **placements}, None, engine.config)
     global_fp = engine._global_fp()
     hashes = {i.key: input_hash(i, contexts[i.key], global_fp) for i in library.items}
@@ -175,7 +176,9 @@ def run(
         touched = rewrite_renamed_links(engine.vault, renames, engine.state, label, files)
         log.info("rewrote links in %d files", touched)
     engine.state.set_meta("pending_renames", None)
-    done = not result.interrupted and result.failed == 0
+    # a broken note is reported on every pass until fixed; it does not make the source's
+    # changes unrecorded, so it does not cost the next pass its token
+    done = not result.interrupted and result.failed == note_errors
     with engine.state.transaction():
         links.replace({i.key: link_targets(i) for i in library.items}, delta.deleted)
         record_papers(engine.state, label, library.items, delta.deleted,
@@ -209,9 +212,11 @@ def read_all(engine: Engine, delta: Delta | None) -> Library:
     return delta.library if delta is not None else engine.source.read()
 
 
-def record_full(engine: Engine, library: Library, token: str | None, result: SyncResult) -> None:
+def record_full(
+    engine: Engine, library: Library, token: str | None, result: SyncResult, note_errors: int = 0
+) -> None:
     """After a full pass: the token (only when every action succeeded) and the whole link index."""
-    done = not result.interrupted and result.failed == 0
+    done = not result.interrupted and result.failed == note_errors
     engine.state.set_meta(TOKEN, token if done else None)
     with engine.state.transaction():
         LinkIndex(engine.state, engine.config.library).replace(
