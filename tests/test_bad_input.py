@@ -19,6 +19,7 @@ from conftest import MemorySource, folder_hash, note_path, paper, small_library,
 
 from zotsync.errors import EXIT_PARTIAL, EXIT_SOURCE_UNAVAILABLE, EXIT_USAGE
 from zotsync.sources import sqlite as sqlite_source
+from zotsync.sources import sqlite_copy
 from zotsync.vault.frontmatter import read_frontmatter
 
 HOSTILE_TITLES = {
@@ -175,7 +176,7 @@ def test_db_that_keeps_changing_while_copied_exits_3(
 ) -> None:
     db = make_db()
     ticks = iter(range(10**6))
-    monkeypatch.setattr(sqlite_source, "_signature", lambda paths: (next(ticks),))
+    monkeypatch.setattr(sqlite_copy, "_signature", lambda paths: (next(ticks),))
     monkeypatch.setattr(sqlite_source.time, "sleep", lambda s: None)
     result = run_cli("sync", "--vault", vault, "--zotero-db", db, "--no-refs")
     _assert_exit_3_with_fix(result)

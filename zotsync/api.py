@@ -451,8 +451,10 @@ def _sync_locked(
                 **options.status_updates,
             }
         engine = Engine(
-            vault, config, state, source, resolve_refs=resolve, progress=progress, stop=stop
-        )
+            vault, config, state, source, progress=progress, stop=stop,
+            # no resolver: the pass may be incremental (reference lists need the whole library)
+            resolve_refs=resolve if resolver is not None and config.refs.enabled else None,
+        )  # fmt: skip
         result = engine.run(options)
         report = SyncReport(result)
         graph = graph_box.get("graph")
@@ -468,21 +470,27 @@ def _sync_locked(
             state.set_meta("refs_pending", str(report.refs_pending))
             state.set_meta("refs_reasons", json.dumps(reasons, sort_keys=True))
         if not options.dry_run and not result.short_circuit and result.library is not None:
-            planning.record_library(
-                state, config.library, result.library, graph, result.written_frontmatter
-            )
-            from zotsync.tag_kinds import record_tag_kinds
+            if not result.incremental:  # an incremental pass recorded its own rows
+                planning.record_library(
+                    state, config.library, result.library, graph, result.written_frontmatter
+                )
+                from zotsync.tag_kinds import record_tag_kinds
 
-            record_tag_kinds(state, result.library)
+                record_tag_kinds(state, result.library)
             # free the library before indexes are built: at 40,000 items it is most of the memory
             result.library = None
             result.written_frontmatter = {}
             if result.interrupted:  # stopping (SIGTERM): leave plans and indexes to the next run
                 return report
             report.plan_updates = planning.sync_plan_boxes(vault, config, state)
-            if config.index.enabled and (result.acted or options.full):
+            if (
+                config.index.enabled
+                and (result.acted or options.full)
+                and not result.index_unchanged
+            ):
                 try:
                     report.index_written = planning.write_indexes(vault, config, state)
+                    state.set_meta("index_stale", None)  # see sync/incremental.py
                 except NoteError as exc:  # the notes are synced; report the index as partial
                     result.failed += 1
                     result.errors.append(exc.message + (f" (fix: {exc.fix})" if exc.fix else ""))

@@ -18,7 +18,7 @@ import logging
 import os
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +85,15 @@ def live_notes(state: StateDB, label: str) -> dict[str, str]:
     return live_notes_of(state, label)
 
 
-def read_papers(vault: Path, config: Config, state: StateDB) -> list[PaperInfo]:
-    """Every live paper note as the planner sees it (frontmatter cached by signature)."""
+def read_papers(
+    vault: Path, config: Config, state: StateDB, keys: Collection[str] | None = None
+) -> list[PaperInfo]:
+    """Every live paper note as the planner sees it (frontmatter cached by signature).
+
+    With ``keys``, only those papers (an incremental pass compares them before and after).
+    """
     label = config.library
-    rows = paper_rows(state, label)
+    rows = paper_rows(state, label, keys)
     root = str(vault)
     papers: list[PaperInfo] = []
     updates: dict[str, tuple[str, str]] = {}

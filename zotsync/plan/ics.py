@@ -20,8 +20,6 @@ from datetime import UTC, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
-
 from zotsync.plan.slots import ScheduledPick
 from zotsync.plan.weeks import normalize_week, week_start
 
@@ -52,6 +50,8 @@ def plan_calendar(
     plan_path: str | None = None,
 ) -> bytes:
     """The ``.ics`` bytes for a scheduled plan; rows without a slot get no event."""
+    from icalendar import Calendar, Event  # imported here: a sync never needs it
+
     week = normalize_week(week)
     stamp = datetime.combine(week_start(week), time(0, 0), tzinfo=UTC)
     cal = Calendar()

@@ -29,9 +29,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # imported when a client is made: a sync without references never needs it
+    import httpx
 
 from zotsync.http import BudgetExhausted, Pacer, RetryPolicy, make_client, send
 from zotsync.http import retry_after as _retry_after  # noqa: F401  (the tests' old name)

@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from zotsync.errors import TemplateError
 from zotsync.vault.confine import OutsideVault, confine
 from zotsync.vault.regions import neutralise_markers
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE_DIR = Path("Templates") / "zotsync"
 NOTE_TEMPLATE = "note.md.j2"
@@ -38,18 +38,21 @@ def packaged_vault_template() -> Path:
     return Path(str(resources.files("zotsync") / "vault_template"))
 
 
-class _ConfinedLoader(jinja2.FileSystemLoader):
-    """A file loader whose vault files must resolve inside the vault (includes too)."""
+def _confined_loader(searchpath: list[str], vault: Path | None) -> jinja2.BaseLoader:
+    """A file loader whose vault files must resolve inside the vault (includes too).
 
-    def __init__(self, searchpath: list[str], vault: Path | None) -> None:
-        super().__init__(searchpath)
-        self.vault = vault
+    Built on first use, like the environment: a pass that renders nothing never imports Jinja2.
+    """
+    import jinja2
 
-    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
-        source, filename, uptodate = super().get_source(environment, template)
-        if self.vault is not None and filename and _in_vault_dir(self.vault, filename):
-            _confine_template(self.vault, Path(filename))
-        return source, filename, uptodate
+    class ConfinedLoader(jinja2.FileSystemLoader):
+        def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+            source, filename, uptodate = super().get_source(environment, template)
+            if vault is not None and filename and _in_vault_dir(vault, filename):
+                _confine_template(vault, Path(filename))
+            return source, filename, uptodate
+
+    return ConfinedLoader(searchpath)
 
 
 def _in_vault_dir(vault: Path, filename: str) -> bool:
@@ -75,16 +78,26 @@ class Templates:
         dirs.append(str(packaged_template_dir()))
         self.dirs = dirs
         self.vault = vault
-        self.env = SandboxedEnvironment(
-            loader=_ConfinedLoader(dirs, vault),
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            autoescape=False,
-            undefined=jinja2.StrictUndefined,
-            finalize=_finalize,
-        )
+        self._env: jinja2.Environment | None = None
         self._cache: dict[str, jinja2.Template] = {}
+
+    @property
+    def env(self) -> jinja2.Environment:
+        """The sandbox, built on first use: a pass that renders nothing never imports Jinja2."""
+        if self._env is None:
+            import jinja2
+            from jinja2.sandbox import SandboxedEnvironment
+
+            self._env = SandboxedEnvironment(
+                loader=_confined_loader(self.dirs, self.vault),
+                keep_trailing_newline=True,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                autoescape=False,
+                undefined=jinja2.StrictUndefined,
+                finalize=_finalize,
+            )
+        return self._env
 
     def _confine(self, path: Path) -> None:
         """A vault template is read only if it really lies inside the vault."""
@@ -99,6 +112,8 @@ class Templates:
         return name
 
     def get(self, name: str) -> jinja2.Template:
+        import jinja2
+
         if name not in self._cache:
             try:
                 self._cache[name] = self.env.get_template(name)
@@ -116,6 +131,8 @@ class Templates:
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render ``name``; any error becomes a :class:`TemplateError` naming file and line."""
+        import jinja2
+
         template = self.get(name)
         try:
             return template.render(context)

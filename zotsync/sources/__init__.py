@@ -4,12 +4,20 @@ All sources implement :class:`Source`. ``read()`` returns the *whole* current li
 regular items with their children; trashed items and feeds left out); incremental sources
 (web, local) keep their own cache under the ``cache_dir`` they are given and only fetch what
 changed, but still hand back the complete library, so the sync engine has one code path.
+
+A source may also offer ``read_changes(token, also)`` (:class:`IncrementalSource`): given the
+token its previous answer carried, it returns only the items that changed since, the keys that
+left the library, and a new token. The engine then works on those items alone. A source
+without it, or a ``None``/unusable token, gets the complete library (``Delta.complete``), so an
+incremental pass can always fall back to a full one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from zotsync.model import Library
 
@@ -26,4 +34,43 @@ class Source(Protocol):
 
     def watch_paths(self) -> list[Path]:
         """Files whose change means the library may have changed (empty for HTTP sources)."""
+        ...
+
+
+@dataclass
+class Delta:
+    """A source's answer to "what changed since this token?".
+
+    ``library`` holds the changed or new items (every item when ``complete``), with the library's
+    collections, reference and data folder in full. ``deleted`` are keys the token knew that are
+    no longer live items (deleted, trashed). ``token`` describes exactly the snapshot read, to be
+    passed to the next call once everything it says has been carried out.
+    """
+
+    library: Library
+    token: str
+    complete: bool
+    deleted: set[str] = field(default_factory=set)
+    #: every live item's key (known without reading the items)
+    live: set[str] = field(default_factory=set)
+
+
+@runtime_checkable
+class IncrementalSource(Source, Protocol):
+    """A source that can say what changed since its last answer."""
+
+    def read_changes(
+        self,
+        token: str | None,
+        also: Collection[str] = (),
+        dependents: Callable[[set[str]], set[str]] | None = None,
+    ) -> Delta:
+        """The items changed since ``token``, plus the items ``also`` names (if live).
+
+        ``dependents`` maps changed, new or deleted keys (and ``also``) to the keys of items
+        whose notes render something of theirs (links); those are read in the same snapshot.
+
+        With ``token=None`` or a token that no longer applies (another library, collections or
+        citation keys changed), the delta is ``complete``. Raises like :meth:`Source.read`.
+        """
         ...

@@ -20,19 +20,20 @@ from __future__ import annotations
 
 import gc
 import json
-import shutil
+import shutil  # noqa: F401  (tests patch sqlite.shutil/time; the copy is in sqlite_copy)
 import sqlite3
 import tempfile
-import time
+import time  # noqa: F401
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from collections.abc import Collection as Keys
 from pathlib import Path
+from typing import TypeVar
 
 from zotsync.errors import ConfigError, SourceUnavailable
 from zotsync.model import (
     Attachment,
     ChildNote,
-    Collection,
     Creator,
     Item,
     Library,
@@ -41,7 +42,16 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
+from zotsync.sources import Delta
 from zotsync.sources.selection import select_collections
+from zotsync.sources.sqlite_changes import (
+    decode_token,
+    encode_token,
+    item_signatures,
+    library_signature,
+    want_items,
+)
+from zotsync.sources.sqlite_copy import SIDE_FILES, bbt_citekeys, snapshot
 from zotsync.sources.sqlite_rows import (
     Meta,
     Schema,
@@ -50,6 +60,7 @@ from zotsync.sources.sqlite_rows import (
     iso_time,
     read_annotations,
     read_children,
+    read_collections,
     read_creators,
     read_fields,
     read_items,
@@ -67,56 +78,8 @@ LINK_MODES: tuple[LinkMode, ...] = (
     "linked_url",
     "embedded_image",
 )
-_SIDE_FILES = ("-wal", "-journal")
+T = TypeVar("T")
 NON_REGULAR = frozenset({"note", "attachment", "annotation"})
-
-
-def _signature(paths: Sequence[Path]) -> tuple[tuple[int, int] | None, ...]:
-    out: list[tuple[int, int] | None] = []
-    for p in paths:
-        try:
-            st = p.stat()
-            out.append((st.st_size, st.st_mtime_ns))
-        except FileNotFoundError:
-            out.append(None)
-    return tuple(out)
-
-
-def snapshot(db: Path, dest: Path, *, retries: int = 5, extra: Sequence[Path] = ()) -> Path:
-    """Copy ``db`` (+ ``-wal``/``-journal`` and ``extra`` files) into ``dest``; return the copy.
-
-    A copy is accepted only when no source file changed size or mtime while it was taken;
-    otherwise it is retried with a short backoff, then :class:`SourceUnavailable` is raised.
-    """
-    sources = [db] + [Path(f"{db}{s}") for s in _SIDE_FILES] + list(extra)
-    for attempt in range(retries):
-        before = _signature(sources)
-        if before[0] is None:
-            raise SourceUnavailable(
-                f"Zotero database not found: {db}",
-                fix="check the path (--zotero-db) or run `zotsync doctor` to locate your Zotero data directory",
-            )
-        for p in dest.iterdir():
-            p.unlink()
-        try:
-            for src in sources:
-                target = dest / (src.name if src in extra else db.name + src.name[len(db.name) :])
-                if src.exists():
-                    shutil.copyfile(src, target)
-        except FileNotFoundError:
-            pass  # a -journal vanished mid-copy: the signature check catches it
-        except OSError as exc:
-            raise SourceUnavailable(
-                f"cannot read the Zotero database {db}: {exc}",
-                fix="check the file permissions of the Zotero data directory",
-            ) from exc
-        if _signature(sources) == before:
-            return dest / db.name
-        time.sleep(0.05 * 2**attempt)
-    raise SourceUnavailable(
-        f"Zotero kept changing {db} while it was being copied ({retries} attempts)",
-        fix="try again in a moment (Zotero may be syncing or indexing), or close Zotero",
-    )
 
 
 class SqliteSource:
@@ -141,24 +104,85 @@ class SqliteSource:
 
     def watch_paths(self) -> list[Path]:
         """The database, its WAL/journal (Zotero 10 commits land in ``-wal``) and BBT's DB."""
-        return [self.db_path, *(Path(f"{self.db_path}{s}") for s in _SIDE_FILES), self.bbt_path]
+        return [self.db_path, *(Path(f"{self.db_path}{s}") for s in SIDE_FILES), self.bbt_path]
 
     def read(self) -> Library:
         """Snapshot, verify and read the library; raise :class:`SourceUnavailable` if we can't."""
+        return self._with_copy(self._read)
+
+    def read_changes(
+        self,
+        token: str | None,
+        also: Keys[str] = (),
+        dependents: Callable[[set[str]], set[str]] | None = None,
+    ) -> Delta:
+        """The items whose signature moved since ``token`` (see :mod:`.sqlite_changes`).
+
+        The signatures and the items come from the same verified copy, so the new token
+        describes exactly what was read: a commit landing meanwhile is in the next copy.
+        """
+
+        def work(conn: sqlite3.Connection, bbt_copy: Path | None) -> Delta:
+            lib_id, ref, lib_name = self._library_id(conn)
+            schema = Schema.load(conn)
+            keys_by_bbt = bbt_citekeys(bbt_copy, lib_id)
+            identity = json.dumps([str(ref), lib_name, self.collections, str(self.db_path.parent)])
+            lib_sig = library_signature(conn, schema, lib_id, identity)
+            sigs = item_signatures(conn, schema, lib_id, keys_by_bbt)
+            new_token = encode_token(lib_sig, sigs)
+            old = decode_token(token)
+            if old is None or old[0] != lib_sig or self.collections:
+                if not verify:
+                    _quick_check(conn)
+                library = self._read(conn, bbt_copy, citekeys=keys_by_bbt)
+                return Delta(library, new_token, True, live=set(sigs))
+            known = old[1]
+            changed = {k for k, sig in sigs.items() if not sig or known.get(k) != sig}
+            deleted = set(known) - sigs.keys()
+            changed |= set(also) & sigs.keys()
+            if dependents is not None and (changed or deleted):
+                changed |= dependents(changed | deleted | set(also)) & sigs.keys()
+            keys = sorted(changed)
+            tops: set[int] = set()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                tops.update(
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT itemID FROM items WHERE libraryID = ? AND key IN "
+                        f"({','.join('?' * len(chunk))})",
+                        (lib_id, *chunk),
+                    )
+                )
+            library = self._read(conn, bbt_copy, citekeys=keys_by_bbt, tops=tops)
+            return Delta(library, new_token, False, deleted=deleted, live=set(sigs))
+
+        # a usable token means a small read: the whole-file quick_check would cost more than
+        # the read, so a torn copy is caught by the errors it raises instead (and retried)
+        verify = decode_token(token) is None
+        return self._with_copy(work, verify=verify)
+
+    def _with_copy(
+        self, work: Callable[[sqlite3.Connection, Path | None], T], *, verify: bool = True
+    ) -> T:
         last_error: Exception | None = None
         with tempfile.TemporaryDirectory(prefix="zotsync-db-") as tmp:
             for _ in range(self.retries):
                 extra = [self.bbt_path] if self.bbt_path.exists() else []
                 copy = snapshot(self.db_path, Path(tmp), retries=self.retries, extra=extra)
                 try:
-                    conn = self._open(copy)
+                    conn = self._open(copy, verify=verify)
                 except sqlite3.DatabaseError as exc:
                     last_error = exc  # a torn copy: take another one
                     continue
                 gc_was_on = gc.isenabled()
                 gc.disable()  # ~200k acyclic objects: collector passes would cost more than the read
                 try:
-                    return self._read(conn, Path(tmp) / self.bbt_path.name if extra else None)
+                    return work(conn, Path(tmp) / self.bbt_path.name if extra else None)
+                except sqlite3.DatabaseError as exc:
+                    if verify:
+                        raise
+                    last_error = exc  # unverified copy: a torn one fails here; take another
                 finally:
                     conn.close()
                     if gc_was_on:
@@ -169,13 +193,12 @@ class SqliteSource:
             "itself reports damage, restore zotero.sqlite.bak (Zotero > Help > Troubleshooting)",
         )
 
-    def _open(self, copy: Path) -> sqlite3.Connection:
+    def _open(self, copy: Path, *, verify: bool = True) -> sqlite3.Connection:
         conn = sqlite3.connect(copy.as_uri() + "?mode=rw", uri=True)
         try:
             conn.execute("PRAGMA journal_mode")  # replays -wal / rolls back -journal in the copy
-            result = [r[0] for r in conn.execute("PRAGMA quick_check")]
-            if result != ["ok"]:
-                raise sqlite3.DatabaseError("quick_check: " + "; ".join(map(str, result[:3])))
+            if verify:
+                _quick_check(conn)
             if not {"items", "itemData", "libraries"} <= {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }:
@@ -206,19 +229,30 @@ class SqliteSource:
         uid = int(uid_row[0]) if uid_row and str(uid_row[0]).isdigit() else self.library.id
         return (int(row[0]) if row else 1), LibraryRef("user", uid), "My Library"
 
-    def _read(self, conn: sqlite3.Connection, bbt_copy: Path | None) -> Library:
+    def _read(
+        self,
+        conn: sqlite3.Connection,
+        bbt_copy: Path | None,
+        *,
+        citekeys: dict[str, str] | None = None,
+        tops: set[int] | None = None,
+    ) -> Library:
+        """The library; with ``tops``, only those top-level items (an incremental read)."""
         lib_id, ref, lib_name = self._library_id(conn)
         schema = Schema.load(conn)
-        meta = read_items(conn, schema, lib_id)  # also "is this ID a live item here?"
-        fields = read_fields(conn, schema, meta)
-        creators = read_creators(conn, schema, meta)
-        tags = read_tags(conn, schema)
-        relations = read_relations(conn, meta)
-        collections, membership = self._collections(conn, lib_id, meta, schema.tables)
+        only = tops is not None
+        if tops is not None:
+            want_items(conn, schema, tops)
+        meta = read_items(conn, schema, lib_id, only=only)  # also "is this ID a live item here?"
+        fields = read_fields(conn, schema, meta, only=only)
+        creators = read_creators(conn, schema, meta, only=only)
+        tags = read_tags(conn, schema, only=only)
+        relations = read_relations(conn, meta, only=only)
+        collections, membership = read_collections(conn, lib_id, meta, schema.tables)
 
         notes: dict[int, list[ChildNote]] = defaultdict(list)
         for item_id, parent, html in read_children(
-            conn, "itemNotes", "c.itemID, c.parentItemID, c.note", lib_id
+            conn, "itemNotes", "c.itemID, c.parentItemID, c.note", lib_id, only=only
         ):
             note = meta.get(item_id)
             if note is not None and note[1] == "note" and parent in meta:
@@ -226,11 +260,11 @@ class SqliteSource:
                     ChildNote(note[0], str(html or ""), note[2], note[3], tags.get(item_id, []))
                 )
 
-        annotations = read_annotations(conn, schema, meta, tags)
+        annotations = read_annotations(conn, schema, meta, tags, only=only)
         attachments: dict[int, list[Attachment]] = defaultdict(list)
         cols = "c.itemID, c.parentItemID, c.linkMode, c.contentType, c.path"
         for item_id, parent, mode, ctype, path in read_children(
-            conn, "itemAttachments", cols, lib_id, top_level=True
+            conn, "itemAttachments", cols, lib_id, top_level=True, only=only
         ):
             own_meta = meta.get(item_id)
             parent = item_id if parent is None else parent  # standalone: its own paper
@@ -254,7 +288,8 @@ class SqliteSource:
                 )
             )
 
-        citekeys = self._bbt_citekeys(bbt_copy, lib_id)
+        if citekeys is None:
+            citekeys = bbt_citekeys(bbt_copy, lib_id)
         chosen = select_collections(collections, self.collections, where=str(self.db_path))
         items = self._items(meta, fields, creators, tags, relations, membership, attachments,
                             notes, citekeys, chosen, ref)  # fmt: skip
@@ -318,59 +353,8 @@ class SqliteSource:
             )
         return items
 
-    def _collections(
-        self, conn: sqlite3.Connection, lib_id: int, live: dict[int, Meta], tables: set[str]
-    ) -> tuple[dict[str, Collection], dict[int, list[str]]]:
-        trashed = (
-            "SELECT collectionID FROM deletedCollections"
-            if "deletedCollections" in tables
-            else "SELECT NULL"
-        )
-        rows = conn.execute(
-            f"SELECT collectionID, key, collectionName, parentCollectionID FROM collections "
-            f"WHERE libraryID = ? AND collectionID NOT IN ({trashed}) ORDER BY collectionID",
-            (lib_id,),
-        ).fetchall()
-        keys = {cid: key for cid, key, _, _ in rows}
-        collections = {
-            key: Collection(key, name, keys.get(parent)) for _, key, name, parent in rows
-        }
-        membership: dict[int, list[str]] = defaultdict(list)
-        for coll_id, item_id in conn.execute(
-            "SELECT collectionID, itemID FROM collectionItems ORDER BY collectionID"
-        ):
-            if coll_id in keys and item_id in live:
-                membership[item_id].append(keys[coll_id])
-        return collections, membership
 
-    def _bbt_citekeys(self, bbt_copy: Path | None, lib_id: int) -> dict[str, str]:
-        """Item key -> citekey from a copied ``better-bibtex.sqlite`` (6.7.132+ or LokiJS)."""
-        if bbt_copy is None:
-            return {}
-        try:
-            conn = sqlite3.connect(bbt_copy.as_uri() + "?mode=rw", uri=True)
-        except sqlite3.Error:
-            return {}
-        out: dict[str, str] = {}
-        try:
-            names = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            if "citationkey" in names:
-                for key, lib, citekey in conn.execute(
-                    "SELECT itemKey, libraryID, citationKey FROM citationkey"
-                ):
-                    if citekey and (lib is None or lib == lib_id):
-                        out[str(key)] = str(citekey)
-            elif "better-bibtex" in names:
-                row = conn.execute(
-                    "SELECT data FROM \"better-bibtex\" WHERE name = 'better-bibtex.citekey'"
-                ).fetchone()
-                for entry in json.loads(row[0]).get("data", []) if row else []:
-                    if entry.get("citekey") and entry.get("libraryID", lib_id) == lib_id:
-                        out[str(entry.get("itemKey"))] = str(entry["citekey"])
-        except (sqlite3.Error, ValueError, AttributeError):
-            return {}  # BBT's DB is optional: a damaged one must not stop the sync
-        finally:
-            conn.close()
-        return out
+def _quick_check(conn: sqlite3.Connection) -> None:
+    result = [r[0] for r in conn.execute("PRAGMA quick_check")]
+    if result != ["ok"]:
+        raise sqlite3.DatabaseError("quick_check: " + "; ".join(map(str, result[:3])))

@@ -31,6 +31,7 @@ from operator import attrgetter
 from typing import Any
 
 from zotsync.model import Annotation, AnnotationType, Creator, Position, Tag
+from zotsync.model import Collection as ZCollection
 
 ANNOTATION_TYPES: dict[int, AnnotationType] = {
     1: "highlight",
@@ -49,6 +50,12 @@ _scan_json: Callable[[str, int], tuple[object, int]] = _decoder.scan_once  # typ
 
 #: (key, type name, dateAdded ISO, dateModified ISO, version) per live non-annotation item
 Meta = tuple[str, str, str, str, int]
+#: restricts a reader to the items in ``temp.want`` (an incremental read, see sqlite_changes.py)
+ONLY = " {} IN (SELECT itemID FROM temp.want)"
+
+
+def _only(column: str, only: bool, joiner: str = "WHERE") -> str:
+    return f" {joiner}" + ONLY.format(column) if only else ""
 
 
 def iso_time(value: object) -> str:
@@ -135,15 +142,18 @@ class Schema:
         )
 
 
-def read_items(conn: sqlite3.Connection, schema: Schema, lib_id: int) -> dict[int, Meta]:
+def read_items(
+    conn: sqlite3.Connection, schema: Schema, lib_id: int, *, only: bool = False
+) -> dict[int, Meta]:
     """Live non-annotation items of the library by itemID, in itemID order."""
     names = schema.type_names
     hidden = schema.hidden
     meta: dict[int, Meta] = {}
     for item_id, type_id, key, added, modified, version in conn.execute(
         f"SELECT itemID, itemTypeID, key, dateAdded, dateModified, {schema.version_col} "
-        "FROM items WHERE libraryID = ? AND itemTypeID NOT IN "
-        "(SELECT itemTypeID FROM itemTypes WHERE typeName = 'annotation') ORDER BY itemID",
+        "FROM items WHERE +libraryID = ? AND itemTypeID NOT IN "  # + : scan, not the key index
+        f"(SELECT itemTypeID FROM itemTypes WHERE typeName = 'annotation'){_only('itemID', only, 'AND')} "
+        "ORDER BY itemID",
         (lib_id,),
     ):
         if item_id not in hidden:
@@ -153,7 +163,7 @@ def read_items(conn: sqlite3.Connection, schema: Schema, lib_id: int) -> dict[in
 
 
 def read_fields(
-    conn: sqlite3.Connection, schema: Schema, live: Collection[int]
+    conn: sqlite3.Connection, schema: Schema, live: Collection[int], *, only: bool = False
 ) -> dict[int, dict[str, str]]:
     """Field values by itemID, dates in the user's form (multipart prefix dropped)."""
     # fieldID -> (name, how to convert: 0 as is, 1 multipart date, 2 SQL timestamp)
@@ -164,6 +174,8 @@ def read_fields(
     out: dict[int, dict[str, str]] = defaultdict(dict)
     for item_id, field_id, value in conn.execute(
         "SELECT d.itemID, d.fieldID, v.value FROM itemData d JOIN itemDataValues v USING (valueID)"
+        + _only("d.itemID", only)
+        + " ORDER BY d.rowid"  # free for a scan; a filtered read would go in fieldID order
     ):
         if item_id not in live or value is None or field_id not in how:
             continue
@@ -176,7 +188,7 @@ def read_fields(
 
 
 def read_creators(
-    conn: sqlite3.Connection, schema: Schema, live: Collection[int]
+    conn: sqlite3.Connection, schema: Schema, live: Collection[int], *, only: bool = False
 ) -> dict[int, list[Creator]]:
     """Creators by itemID in their order; equal creators are one shared frozen object."""
     types = schema.creator_types
@@ -184,7 +196,9 @@ def read_creators(
     out: dict[int, list[Creator]] = defaultdict(list)
     for row in conn.execute(
         "SELECT ic.itemID, c.firstName, c.lastName, c.fieldMode, ic.creatorTypeID "
-        "FROM itemCreators ic JOIN creators c USING (creatorID) ORDER BY ic.itemID, ic.orderIndex"
+        "FROM itemCreators ic JOIN creators c USING (creatorID)"
+        + _only("ic.itemID", only)
+        + " ORDER BY ic.itemID, ic.orderIndex"
     ):
         if row[0] not in live:
             continue
@@ -201,7 +215,9 @@ def read_creators(
     return out
 
 
-def read_tags(conn: sqlite3.Connection, schema: Schema) -> dict[int, list[Tag]]:
+def read_tags(
+    conn: sqlite3.Connection, schema: Schema, *, only: bool = False
+) -> dict[int, list[Tag]]:
     """Tags by itemID (items, notes and annotations alike), in the order they were added.
 
     Not filtered to live items: annotations are not in the item table read, and lookups are by
@@ -211,8 +227,9 @@ def read_tags(conn: sqlite3.Connection, schema: Schema) -> dict[int, list[Tag]]:
     out: dict[int, list[Tag]] = defaultdict(list)
     hidden = schema.hidden
     for item_id, name, ttype in conn.execute(
-        "SELECT it.itemID, t.name, it.type FROM itemTags it JOIN tags t USING (tagID) "
-        "ORDER BY it.rowid"
+        "SELECT it.itemID, t.name, it.type FROM itemTags it JOIN tags t USING (tagID)"
+        + _only("it.itemID", only)
+        + " ORDER BY it.rowid"
     ):
         if item_id in hidden:
             continue
@@ -224,13 +241,15 @@ def read_tags(conn: sqlite3.Connection, schema: Schema) -> dict[int, list[Tag]]:
 
 
 def read_relations(
-    conn: sqlite3.Connection, live: Collection[int]
+    conn: sqlite3.Connection, live: Collection[int], *, only: bool = False
 ) -> dict[int, dict[str, list[str]]]:
     """``predicate -> [object URI]`` by itemID, in stored order."""
     out: dict[int, dict[str, list[str]]] = defaultdict(dict)
     for item_id, predicate, obj in conn.execute(
         "SELECT r.itemID, p.predicate, r.object FROM itemRelations r "
-        "JOIN relationPredicates p USING (predicateID) ORDER BY r.rowid"
+        "JOIN relationPredicates p USING (predicateID)"
+        + _only("r.itemID", only)
+        + " ORDER BY r.rowid"
     ):
         if item_id in live:
             out[item_id].setdefault(predicate, []).append(obj)
@@ -238,14 +257,21 @@ def read_relations(
 
 
 def read_children(
-    conn: sqlite3.Connection, table: str, cols: str, lib_id: int, *, top_level: bool = False
+    conn: sqlite3.Connection,
+    table: str,
+    cols: str,
+    lib_id: int,
+    *,
+    top_level: bool = False,
+    only: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Child notes or attachments of the library, oldest first (few rows: a filtered join);
     ``top_level`` adds the ones without a parent (standalone attachments are papers)."""
     parent = "" if top_level else "AND c.parentItemID IS NOT NULL "
     return conn.execute(
         f"SELECT {cols} FROM {table} c JOIN items i USING (itemID) "
-        f"WHERE i.libraryID = ? {parent}ORDER BY i.dateAdded, i.itemID",
+        f"WHERE i.libraryID = ? {parent}{_only('c.itemID', only, 'AND')} "
+        "ORDER BY i.dateAdded, i.itemID",
         (lib_id,),
     ).fetchall()
 
@@ -255,6 +281,8 @@ def read_annotations(
     schema: Schema,
     parents: Collection[int],
     tags: dict[int, list[Tag]],
+    *,
+    only: bool = False,
 ) -> dict[int, list[Annotation]]:
     """Annotations by attachment itemID, each list in reading order (``sortIndex``)."""
     if "itemAnnotations" not in schema.tables:
@@ -269,6 +297,8 @@ def read_annotations(
         f"{_col(cols, 'authorName')}, a.text, a.comment, a.color, a.pageLabel, a.sortIndex, "
         f"a.position, {_col(cols, 'isExternal')} FROM itemAnnotations a "
         "CROSS JOIN items i ON i.itemID = a.itemID"  # scan annotations, look items up by rowid
+        + _only("a.itemID", only)
+        + " ORDER BY a.itemID"
     ):
         item_id, key, added, modified, parent, atype, author, text, comment = row[:9]
         if parent not in parents or item_id in hidden:
@@ -297,3 +327,28 @@ def read_annotations(
     for in_order in out.values():
         in_order.sort(key=by_sort)  # stable: ties keep itemID order
     return out
+
+
+def read_collections(
+    conn: sqlite3.Connection, lib_id: int, live: Collection[int], tables: set[str]
+) -> tuple[dict[str, ZCollection], dict[int, list[str]]]:
+    """The library's collections out of the trash by key, and each live item's memberships."""
+    trashed = (
+        "SELECT collectionID FROM deletedCollections"
+        if "deletedCollections" in tables
+        else "SELECT NULL"
+    )
+    rows = conn.execute(
+        f"SELECT collectionID, key, collectionName, parentCollectionID FROM collections "
+        f"WHERE libraryID = ? AND collectionID NOT IN ({trashed}) ORDER BY collectionID",
+        (lib_id,),
+    ).fetchall()
+    keys = {cid: key for cid, key, _, _ in rows}
+    collections = {key: ZCollection(key, name, keys.get(parent)) for _, key, name, parent in rows}
+    membership: dict[int, list[str]] = defaultdict(list)
+    for coll_id, item_id in conn.execute(
+        "SELECT collectionID, itemID FROM collectionItems ORDER BY collectionID"
+    ):
+        if coll_id in keys and item_id in live:
+            membership[item_id].append(keys[coll_id])
+    return collections, membership

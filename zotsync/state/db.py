@@ -28,10 +28,11 @@ import shutil
 import sqlite3
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from zotsync.vault.confine import check_write
 from zotsync.vault.disk import stop_on_disk_error
@@ -140,6 +141,29 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     ("0005-refs-cache-table", REFS_CACHE_TABLE),
     ("0006-arxiv-metadata-table", ARXIV_METADATA_TABLE),
+    (
+        "0007-link-index",
+        # who links to whom (related items, citations in child notes), so an incremental pass
+        # re-renders the notes that name an item whose note appeared, moved or went away
+        """
+        CREATE TABLE links (
+            library TEXT NOT NULL,
+            src TEXT NOT NULL,
+            dst TEXT NOT NULL,
+            PRIMARY KEY (library, src, dst)
+        );
+        CREATE INDEX links_dst ON links (library, dst);
+        """,
+    ),
+    (
+        "0008-vault-link-index",
+        # the vault's own links: which files name which notes (sync/link_index.py)
+        """
+        CREATE TABLE vault_files (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, ino INTEGER);
+        CREATE TABLE vault_links (path TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (path, name));
+        CREATE INDEX vault_links_name ON vault_links (name);
+        """,
+    ),
 ]
 
 
@@ -335,12 +359,33 @@ class StateDB:
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # -- items ----------------------------------------------------------------------------
-    def load_items(self, library: str) -> dict[str, ItemState]:
-        rows = self.conn.execute(
-            "SELECT library, key, path, input_hash, regions, frontmatter, mtime_ns, size, ino,"
-            " title, tombstone, deleted, conflict, named, user_keys FROM items WHERE library = ?",
-            (library,),
+    def load_items(
+        self, library: str, *, keys: Collection[str] | None = None, light: bool = False
+    ) -> dict[str, ItemState]:
+        """The item rows of ``library`` (only ``keys`` when given).
+
+        ``light`` leaves ``regions`` and ``frontmatter`` empty instead of decoding two JSON
+        documents per row (most of the cost at 10,000 items): for deciding *which* items need
+        work. Such a row must never be written back; load the full rows of those items.
+        """
+        sql = (
+            "SELECT library, key, path, input_hash, "
+            + ("'{}', '{}'" if light else "regions, frontmatter")
+            + ", mtime_ns, size, ino, title, tombstone, deleted, conflict, named, user_keys FROM items "
+            "WHERE library = ?"
         )
+        if keys is None:
+            rows: Iterable[tuple[Any, ...]] = self.conn.execute(sql, (library,))
+        else:
+            ordered = sorted(keys)
+            rows = [
+                row
+                for start in range(0, len(ordered), 500)
+                for row in self.conn.execute(
+                    sql + f" AND key IN ({','.join('?' * len(ordered[start : start + 500]))})",
+                    (library, *ordered[start : start + 500]),
+                )
+            ]
         out: dict[str, ItemState] = {}
         for r in rows:
             out[r[1]] = ItemState(
@@ -348,8 +393,8 @@ class StateDB:
                 key=r[1],
                 path=r[2],
                 input_hash=r[3],
-                regions=json.loads(r[4]),
-                frontmatter=json.loads(r[5]),
+                regions={} if light else json.loads(r[4]),
+                frontmatter={} if light else json.loads(r[5]),
                 mtime_ns=r[6],
                 size=r[7],
                 ino=r[8],
@@ -361,6 +406,13 @@ class StateDB:
                 user_keys=json.loads(r[14]),
             )
         return out
+
+    def item_at(self, library: str, path: str) -> ItemState | None:
+        """The row of the item whose note is at ``path``, if any."""
+        row = self.conn.execute(
+            "SELECT key FROM items WHERE library = ? AND path = ?", (library, path)
+        ).fetchone()
+        return None if row is None else self.load_items(library, keys=[row[0]]).get(row[0])
 
     def put_item(self, s: ItemState) -> None:
         self.conn.execute(

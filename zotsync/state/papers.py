@@ -10,7 +10,7 @@ the list of index notes zotsync wrote.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import NamedTuple
 
 from zotsync.state.db import StateDB
@@ -51,15 +51,25 @@ def live_notes(state: StateDB, library: str) -> dict[str, str]:
     return dict(rows)
 
 
-def paper_rows(state: StateDB, library: str) -> list[PaperRow]:
-    """Every live paper note with its ``papers`` row (items without one are left out)."""
-    rows = state.conn.execute(
+def paper_rows(state: StateDB, library: str, keys: Collection[str] | None = None) -> list[PaperRow]:
+    """Every live paper note with its ``papers`` row (items without one are left out);
+    with ``keys``, only those papers (an incremental pass compares them before and after)."""
+    sql = (
         "SELECT i.key, i.path, i.title, p.date_added, p.refs, p.note_sig, p.note_meta "
         "FROM items i JOIN papers p ON p.library = i.library AND p.key = i.key "
-        f"WHERE i.library = ? AND {_LIVE}",
-        (library,),
-    ).fetchall()
-    return [PaperRow(*row) for row in rows]
+        f"WHERE i.library = ? AND {_LIVE}"
+    )
+    if keys is None:
+        return [PaperRow(*row) for row in state.conn.execute(sql, (library,))]
+    wanted = sorted(keys)
+    return [
+        PaperRow(*row)
+        for at in range(0, len(wanted), 500)
+        for row in state.conn.execute(
+            sql + f" AND i.key IN ({','.join('?' * len(wanted[at : at + 500]))})",
+            (library, *wanted[at : at + 500]),
+        )
+    ]
 
 
 def paper_signals(state: StateDB, library: str) -> dict[str, tuple[str | None, str]]:

@@ -207,3 +207,17 @@ def input_hash(item: Item, links: NoteLinks, global_fp: str) -> str:
     # would only be rendered again and, its text being equal, not written.
     payload = pickle.dumps((global_fp, item, links), protocol=5)
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def link_targets(item: Item) -> set[str]:
+    """Keys whose note names ``item``'s note shows: related items and items cited in its notes.
+
+    Kept in the state's link index (whether or not the target is in the library now), so an
+    incremental pass knows which notes to render again when a target appears, moves or goes.
+    """
+    out = set(item.related_keys)
+    for note in item.notes:
+        if "items" in note.html:
+            out.update(_ITEM_URI.findall(urllib.parse.unquote(note.html)))
+    out.discard(item.key)
+    return out

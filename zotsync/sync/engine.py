@@ -43,6 +43,7 @@ from zotsync.render.templates import Templates
 from zotsync.sources import Source
 from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
+from zotsync.sync import incremental
 from zotsync.sync.adopt_step import claim_adopted, find_adoptions, settle_actions
 from zotsync.sync.apply import NoteWriter, Outcome, has_user_text
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
@@ -82,6 +83,7 @@ class Engine:
         self.stop = stop
         self._batch = BatchCreate()
         self._data_dir: str | None = None
+        self._token: str | None = None
         self._staged: list[tuple[ItemState, Path, Outcome]] = []
         self._staged_fm: dict[str, dict[str, Any]] = {}
         self._adopted: set[str] = set()
@@ -133,7 +135,8 @@ class Engine:
         self._pending_writes = (
             {} if options.dry_run else self.state.load_pending_writes(library_label)
         )
-        states = self.state.load_items(library_label)
+        # light rows: enough to tell whether anything changed; full rows once work is known
+        states = self.state.load_items(library_label, light=True)
         known = {
             s.path: (FileSig(*s.sig), s.key, library_label)
             for s in states.values()
@@ -151,7 +154,14 @@ class Engine:
             result.tombstoned = sum(1 for s in states.values() if s.tombstone and not s.deleted)
             result.unchanged = result.items - result.tombstoned
             return result
-        library = filter_collections(self.source.read(), self.config.collections)
+        delta = None
+        if not replayed and incremental.applicable(self, options, global_fp):
+            done = incremental.run(self, options, result, notes, states, source_fp)
+            if isinstance(done, SyncResult):
+                return done
+            delta = done  # the source answered with everything: carry on with a full pass
+        states = self.state.load_items(library_label)
+        library = filter_collections(incremental.read_all(self, delta), self.config.collections)
         library = prepare_standalone(library, standalone=self.config.standalone)
         self._data_dir = library.data_dir
         result.library = library
@@ -243,6 +253,8 @@ class Engine:
                 }
                 for a in acting
             ]
+        if acting and not options.dry_run:  # cleared once the index notes are rebuilt
+            self.state.set_meta(incremental.INDEX_STALE, "1")
         writer = NoteWriter(self.vault, dry_run=options.dry_run)
         if not options.dry_run:
             self.state.journal_renames(library_label, planned_renames(actions, placements))
@@ -276,6 +288,8 @@ class Engine:
             retry = time.time() + options.refs_retry_seconds if graph and graph.deferred else None
             self.state.set_meta("refs_retry_at", None if retry is None else str(retry))
             self.state.set_meta("global_fp", global_fp)
+            errors = sum(1 for n in notes if n.error)
+            incremental.record_full(self, library, self._token, result, errors)
             notes_for_user = [str(a["message"]) for a in result.ambiguous]
             self.state.record_run("sync", result.counts(), result.errors + notes_for_user)
         return result

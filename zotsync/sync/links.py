@@ -40,12 +40,18 @@ class LinkRewrite(NamedTuple):
 
 
 def rewrite_renamed_links(
-    vault: Path, renames: list[tuple[str, str]], state: StateDB, library: str
+    vault: Path,
+    renames: list[tuple[str, str]],
+    state: StateDB,
+    library: str,
+    files: list[Path] | None = None,
 ) -> LinkRewrite:
     """Rewrite links for ``renames`` (old path, new path), in order.
 
     Idempotent: a file whose links already name the new notes is left alone, so a pass killed
     half-way through can simply be run again (see the rename journal in the engine).
+    ``files`` limits the search to the files that may link to the old names (from the link
+    index, :mod:`zotsync.sync.link_index`); without it every Markdown file is read.
     """
     if not renames:
         return LinkRewrite(0, 0)
@@ -53,10 +59,9 @@ def rewrite_renamed_links(
     needles = [s[0].casefold() for s in stems] + [
         s[2].replace(" ", "%20").casefold() for s in stems
     ]
-    by_path = {s.path: s for s in state.load_items(library).values() if s.path}
     memory = RegionMemory(state)
     touched = failed = 0
-    for path in _markdown_files(vault):
+    for path in _markdown_files(vault) if files is None else files:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -85,7 +90,7 @@ def rewrite_renamed_links(
         touched += 1
         if managed is not None:
             memory.put(rel, managed)
-        row = by_path.get(rel)
+        row = state.item_at(library, rel)  # one row, not all of them
         if row is not None:
             before = parse_note(text).regions
             after = parse_note(new_text).regions

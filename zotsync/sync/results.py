@@ -61,6 +61,12 @@ class SyncResult:
     #: how many items had an action other than "unchanged" (0: no note can have changed)
     acted: int = 0
     interrupted: bool = False
+    #: an incremental pass: ``library`` holds only the items it worked on, and it recorded
+    #: their rows for plans and indexes itself
+    incremental: bool = False
+    #: an incremental pass found every paper as the index notes see it unchanged (title, tags,
+    #: collections, status, path...), so the index notes need not be rebuilt
+    index_unchanged: bool = False
     library: Library | None = None
     placements: dict[str, Placement] = field(default_factory=dict)
     #: planner metadata (JSON) of notes created in this run with their signature, so plans
