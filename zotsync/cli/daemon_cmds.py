@@ -27,9 +27,9 @@ def watch_cmd(
     poll: float | None,
 ) -> int:
     """Keep syncing: on every change of Zotero or the vault, and the weekly plan, until stopped."""
-    from zotsync.watch import Daemon
+    from zotsync.watch import watch_daemon
 
-    daemon = Daemon(
+    daemon = watch_daemon(
         ctx.resolve_vault(),
         config_path=ctx.config,
         source_options=make_source_options(source, zotero_db, bbt_json, library, collections),
