@@ -270,7 +270,7 @@ def stream_library(path: Path) -> Library:
             if head[:1] != b"{":
                 raise _NotBbt
             f.seek(0)
-            raw_colls = next(ijson.items(_Guarded(f), "collections", use_float=True), {})
+            raw_colls: object = next(ijson.items(_Guarded(f), "collections", use_float=True), {})
             f.seek(0)
             assembler = _Assembler(raw_colls)
             seen = False
