@@ -35,11 +35,14 @@ class Pending:
         self.vault_paths: set[str] = set()
         self.first_event: float | None = 0.0
         self.last_event = 0.0
+        self.source_event: float | None = None  # when the source first moved since the last take
 
     def poke_source(self) -> None:
         """The source changed (or may have): the next pass must read it."""
         with self.cond:
             self.source_dirty = True
+            if self.source_event is None:
+                self.source_event = time.monotonic()
             self._touch()
 
     def poke_vault(self, rel: str) -> None:
@@ -59,9 +62,15 @@ class Pending:
         self.cond.notify_all()
 
     def take(self) -> tuple[bool, set[str], float | None]:
-        """``(source_dirty, vault_paths, first_event)``, cleared. Call with ``cond`` held."""
-        out = (self.source_dirty, self.vault_paths, self.first_event)
+        """``(source_dirty, vault_paths, since)``, cleared. Call with ``cond`` held.
+
+        ``since`` is when the source first moved, else the burst's first event: the start of
+        the stage clock (a vault event from zotsync's own last writes must not start it).
+        """
+        since = self.source_event if self.source_event is not None else self.first_event
+        out = (self.source_dirty, self.vault_paths, since)
         self.source_dirty, self.vault_paths, self.first_event = False, set(), None
+        self.source_event = None
         return out
 
 
