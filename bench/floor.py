@@ -11,7 +11,11 @@ writes the same bytes". This is that script, run as its own process by ``bench/r
 3. separately timed: write the same bytes again the durable way (fsync each file and folder),
    which is what zotsync's crash guarantee costs on this disk.
 
+For the ``bbt-json`` source the read step is ``json.load`` of the export instead (the trivial
+script that loads the same JSON); the writes are the same.
+
     python bench/floor.py zotero.sqlite VAULT OUT_DIR      # prints one JSON object
+    python bench/floor.py export.json VAULT OUT_DIR        # the bbt-json floor
 """
 
 from __future__ import annotations
@@ -83,6 +87,12 @@ def read_rows(db: Path) -> int:
             conn.close()
 
 
+def read_json(export: Path) -> int:
+    """``json.load`` the whole export; the number of items (the trivial script's read)."""
+    with open(export, encoding="utf-8") as f:
+        return len(json.load(f).get("items") or [])
+
+
 def write_plain(files: dict[str, bytes], out: Path) -> None:
     """Write each file with one ``write_bytes`` (folders made as needed)."""
     made: set[Path] = set()
@@ -120,7 +130,7 @@ def measure(db: Path, vault: Path, out: Path) -> dict[str, float | int]:
     """Time the floor: read + plain write, and the durable write separately."""
     files = load_bytes(vault)
     t0 = time.perf_counter()
-    rows = read_rows(db)
+    rows = read_json(db) if db.suffix == ".json" else read_rows(db)
     t1 = time.perf_counter()
     write_plain(files, out / "plain")
     t2 = time.perf_counter()

@@ -258,10 +258,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wal", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--read", action="store_true", help="also time a SqliteSource read")
+    parser.add_argument(
+        "--bbt-json", type=Path, help="write a Better BibTeX JSON export here instead"
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     library = generate_library(args.n, args.seed)
     t1 = time.perf_counter()
+    if args.bbt_json:
+        from zotsync.testing.bbt_export import write_bbt_export
+
+        args.bbt_json.parent.mkdir(parents=True, exist_ok=True)
+        write_bbt_export(args.bbt_json, library)
+        size = args.bbt_json.stat().st_size / 1e6
+        print(f"generated {args.n} items, wrote {args.bbt_json} ({size:.1f} MB)")
+        return 0
     db = make_zotero_db(args.out, library, version=args.version, wal=args.wal)
     t2 = time.perf_counter()
     print(

@@ -11,11 +11,16 @@ fresh process so that time and peak RSS are that step's own:
 (d) one changed item (``incremental.py``): the pass after one in-place edit and after one
     rename, against the floor of starting the CLI and copying the database;
 
+(d) the same first sync and both floors from a Better BibTeX JSON export of the same library
+    (``bench_bbt``: the floor's read is ``json.load`` of the export), with its peak RSS;
+
 and once per run:
 
 (e) reference resolution for 10,000 items from a warm cache (``bench_cached_resolution``);
 (f) an incremental web sync after one edit in a 10,000-item library served by the loopback
-    ``FakeZoteroApi``: requests made and time taken by ``WebSource.read()``.
+    ``FakeZoteroApi``: requests made and time taken by ``WebSource.read()``;
+(g) the daemon's latency (``latency.py``: commit in a desktop-held database → note updated,
+    p50/p95 over 20 changes, with the stage breakdown the daemon logs at ``-vv``).
 
     python bench/run.py --sizes 1000 10000 [40000] --out docs/performance.md
 
@@ -125,6 +130,56 @@ def bench_size(work: Path, n: int, seed: int) -> dict[str, Any]:
     }
 
 
+def run_floor(source: Path, vault: Path, work: Path) -> dict[str, Any]:
+    """``floor.py`` in a child: read ``source`` (DB or JSON) and write ``vault``'s bytes twice."""
+    floor_dir = work / "floor"
+    shutil.rmtree(floor_dir, ignore_errors=True)
+    run = run_child(
+        [sys.executable, str(HERE / "floor.py"), str(source), str(vault), str(floor_dir)],
+        env=offline_env(),
+    )
+    shutil.rmtree(floor_dir, ignore_errors=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"floor.py exited {run.returncode}: {run.stderr[-2000:]}")
+    return run.json()
+
+
+def bench_bbt(work: Path, n: int, seed: int) -> dict[str, Any]:
+    """(d) first sync from a BBT JSON export of the ``n``-item library, and both floors."""
+    work.mkdir(parents=True, exist_ok=True)
+    export = work / "export.json"
+    marker = work / "generated.json"
+    wanted = {"n": n, "seed": seed, "bbt": 1}
+    if not (export.exists() and marker.exists() and json.loads(marker.read_text()) == wanted):
+        argv = [sys.executable, str(HERE / "generate.py"), str(n), str(work / "unused.sqlite")]
+        gen = run_child([*argv, "--seed", str(seed), "--bbt-json", str(export)], env=offline_env())
+        if gen.returncode != 0:
+            raise RuntimeError(f"generate.py exited {gen.returncode}: {gen.stderr[-2000:]}")
+        marker.write_text(json.dumps(wanted))
+    vault = work / "vault"
+    shutil.rmtree(vault, ignore_errors=True)
+    api.init_vault(vault, api.SourceOptions(source="bbt-json", bbt_json=str(export)))
+    first = _sync(vault)
+    floor = run_floor(export, vault, work)
+    return {
+        "n": n,
+        "export_mb": round(export.stat().st_size / 1e6, 1),
+        "first": {"seconds": round(first.seconds, 2), "rss_mb": round(first.peak_rss_mb, 1)},
+        "floor": {k: round(v, 3) if isinstance(v, float) else v for k, v in floor.items()},
+        "ratio": round(first.seconds / floor["floor_s"], 2),
+        "ratio_durable": round(first.seconds / floor["durable_floor_s"], 2),
+    }
+
+
+def bench_latency(n: int, changes: int) -> dict[str, Any]:
+    """(g) ``latency.py`` in a child (it runs the daemon as its own process)."""
+    argv = [sys.executable, str(HERE / "latency.py"), "--items", str(n)]
+    run = run_child([*argv, "--changes", str(changes)], env=offline_env())
+    if run.returncode != 0:
+        raise RuntimeError(f"latency.py exited {run.returncode}: {run.stderr[-2000:]}")
+    return run.json()
+
+
 def bench_refs(n: int) -> dict[str, Any]:
     """(e) cached reference resolution for ``n`` items, in its own process."""
     code = (
@@ -195,10 +250,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--refs-n", type=int, default=10000, help="items for (e); 0 skips it")
     parser.add_argument("--web-n", type=int, default=10000, help="items for (f); 0 skips it")
+    parser.add_argument(
+        "--bbt-n", type=int, help="items for (d); 0 skips it (default: 10,000, or the largest size)"
+    )
+    parser.add_argument(
+        "--latency-n", type=int, help="items for (g); 0 skips it (default: 10,000 if in --sizes)"
+    )
     args = parser.parse_args(argv)
     # byte-compile the package once, as an install does: with PYTHONDONTWRITEBYTECODE set (CI,
     # some shells) every step would otherwise recompile ~200 modules, a fixed cost no user pays
     compileall.compile_dir(Path(api.__file__).parent, quiet=1)
+    if args.bbt_n is None:
+        args.bbt_n = 10000 if 10000 in args.sizes else max(args.sizes)
+    if args.latency_n is None:
+        args.latency_n = 10000 if 10000 in args.sizes else 0
 
     started = dt.datetime.now().astimezone()
     results: dict[str, Any] = {
@@ -212,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[bench] N={n} …", file=sys.stderr, flush=True)
             results["sizes"].append(bench_size(root / f"n{n}", n, args.seed))
             print(f"[bench] N={n}: {json.dumps(results['sizes'][-1])}", file=sys.stderr, flush=True)
+        if args.bbt_n:
+            results["bbt"] = bench_bbt(root / f"bbt{args.bbt_n}", args.bbt_n, args.seed)
+            print(f"[bench] bbt-json: {json.dumps(results['bbt'])}", file=sys.stderr, flush=True)
+    if args.latency_n:
+        results["latency"] = bench_latency(args.latency_n, 20)
+        print(f"[bench] latency: {json.dumps(results['latency'])}", file=sys.stderr, flush=True)
     if args.refs_n:
         results["refs"] = bench_refs(args.refs_n)
         print(f"[bench] refs: {json.dumps(results['refs'])}", file=sys.stderr, flush=True)

@@ -1,9 +1,9 @@
 """The daemon (``zotsync watch``): it follows a Zotero that holds its database, never loops on
 its own writes, survives a vanishing database, writes the weekly plan once, and stops cleanly.
 
-In-process scenarios run :class:`~zotsync.watch.Daemon` in a thread (``install_signals=False``,
-stopped with ``daemon.stop()``); signal and lock scenarios run ``python -m zotsync watch`` as a
-real subprocess. Every wait is "eventually, within a generous deadline".
+In-process scenarios run the daemon that :func:`~zotsync.watch.watch_daemon` wires in a thread
+(``install_signals=False``, stopped with ``daemon.stop()``); signal and lock scenarios run
+``python -m zotsync watch`` as a real subprocess. Every wait is "eventually, within a generous deadline".
 """
 
 from __future__ import annotations
@@ -25,11 +25,14 @@ import pytest
 
 from zotsync import api, planning
 from zotsync.config import Config, PlanConfig
+from zotsync.daemon.loop import Daemon
+from zotsync.daemon.own_writes import is_own_write
+from zotsync.daemon.schedule import due_plan_week, next_plan_moment
 from zotsync.model import Creator, Item, Library, LibraryRef, Tag, with_base_fields
 from zotsync.plan.weeks import default_week
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import hold_exclusive, make_zotero_db
-from zotsync.watch import Daemon, due_plan_week, is_own_write, next_plan_moment
+from zotsync.watch import watch_daemon
 
 DEADLINE = 30.0
 
@@ -135,7 +138,7 @@ def test_daemon_follows_zotero_edits_while_the_desktop_holds_the_database(
 ) -> None:
     db, vault, library = zotero
     renamed, tagged, trashed = top_level_keys(library)[:3]
-    daemon = Daemon(vault, debounce=0.2)
+    daemon = watch_daemon(vault, debounce=0.2)
     with hold_exclusive(db) as zotero_app, running(daemon):
         eventually(lambda: set(top_level_keys(library)) <= set(notes_by_key(vault)), what="notes")
 
@@ -168,7 +171,7 @@ def test_a_burst_of_50_changes_costs_a_few_syncs_not_50(
 ) -> None:
     db, vault, library = zotero
     key = top_level_keys(library)[0]
-    daemon = Daemon(vault, debounce=0.5)
+    daemon = watch_daemon(vault, debounce=0.5)
     with hold_exclusive(db) as zotero_app, running(daemon):
         eventually(synced_once(daemon))
         before = daemon.stats.passes
@@ -185,7 +188,7 @@ def test_a_user_edit_is_synced_and_the_daemons_own_writes_do_not_loop(
     zotero: tuple[Path, Path, Library],
 ) -> None:
     _, vault, library = zotero
-    daemon = Daemon(vault, debounce=0.2)
+    daemon = watch_daemon(vault, debounce=0.2)
     with running(daemon):
         eventually(lambda: set(top_level_keys(library)) <= set(notes_by_key(vault)))
         eventually(synced_once(daemon))
@@ -232,7 +235,7 @@ def test_database_removed_and_restored_is_logged_once_then_resumed(
     zotero: tuple[Path, Path, Library],
 ) -> None:
     db, vault, library = zotero
-    daemon = Daemon(vault, debounce=0.2)
+    daemon = watch_daemon(vault, debounce=0.2)
     aside = db.parent.parent / "aside"
     aside.mkdir()
     with running(daemon):
@@ -267,7 +270,7 @@ def test_an_unexpected_exception_in_a_pass_is_logged_and_the_loop_goes_on(
         return real_sync(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(api, "sync", flaky)
-    daemon = Daemon(vault, debounce=0.1)
+    daemon = watch_daemon(vault, debounce=0.1)
     with running(daemon):
         eventually(lambda: daemon.stats.passes >= 1, what="a pass after the failure")
     assert daemon.stats.failures == 1
@@ -280,7 +283,7 @@ def test_an_unexpected_exception_in_a_pass_is_logged_and_the_loop_goes_on(
 @pytest.mark.parametrize(
     ("now", "day", "hour", "week"),
     [
-        (datetime(2026, 11, 22, 17, 59), "Sun", 18, "2026-W47"),  # before the moment
+        (datetime(2026, 11, 22, 17, 59), "Sun", 18, "2026-W48"),  # W47 ends today: plan W48
         (datetime(2026, 11, 22, 18, 0), "Sun", 18, "2026-W48"),  # Sunday evening: next week
         (datetime(2026, 11, 23, 8, 0), "Sun", 18, "2026-W48"),  # slept through Sunday
         (datetime(2026, 11, 28, 23, 0), "Sun", 18, "2026-W48"),
@@ -307,12 +310,12 @@ def test_a_daemon_waking_on_monday_catches_up_the_weekly_plan_once(
     _, vault, _ = zotero
     monday = datetime(2026, 11, 23, 9, 30)  # the machine slept through Sunday 18:00
     plan_note = vault / "Reading Plans" / "2026-W48.md"
-    daemon = Daemon(vault, debounce=0.1, now=lambda: monday)
+    daemon = watch_daemon(vault, debounce=0.1, now=lambda: monday)
     with running(daemon):
         eventually(plan_note.exists, what="the caught-up plan")
     assert daemon.stats.plans_written == ["2026-W48"]
     plan_note.unlink()  # the user did not want it: a restarted daemon respects that
-    again = Daemon(vault, debounce=0.1, now=lambda: monday)
+    again = watch_daemon(vault, debounce=0.1, now=lambda: monday)
     with running(again):
         eventually(lambda: again.stats.passes >= 1)
     assert again.stats.plans_written == []
@@ -383,7 +386,7 @@ def test_a_stale_lock_left_by_a_dead_process_is_taken_over(
         encoding="utf-8",
     )
     (vault / ".zotsync" / "lock").touch()
-    daemon = Daemon(vault, debounce=0.1)
+    daemon = watch_daemon(vault, debounce=0.1)
     with running(daemon):
         eventually(lambda: daemon.stats.passes >= 1)
         assert _holder_pid(vault) == os.getpid()
@@ -437,7 +440,7 @@ def test_a_vault_that_is_briefly_unavailable_is_watched_again_when_it_is_back(
 ) -> None:
     db, vault, library = zotero
     away = vault.with_name("vault-unmounted")
-    daemon = Daemon(vault, debounce=0.2)
+    daemon = watch_daemon(vault, debounce=0.2)
     with running(daemon):
         eventually(synced_once(daemon))
         vault.rename(away)
@@ -456,7 +459,7 @@ def test_status_names_the_next_planned_run_while_the_daemon_runs(
     zotero: tuple[Path, Path, Library],
 ) -> None:
     _, vault, _ = zotero
-    daemon = Daemon(vault, debounce=0.1)
+    daemon = watch_daemon(vault, debounce=0.1)
     with running(daemon):
         eventually(synced_once(daemon))  # the due week's plan is written now
         status = planning.status(vault)

@@ -11,12 +11,12 @@ from zotsync.model import Creator, Item, Library, LibraryRef, Tag, with_base_fie
 from zotsync.sources.zotero_json import (
     citekey_from_extra,
     library_from_objects,
-    library_to_objects,
     parse_attachment,
     parse_position,
     parse_relations,
     restrict_to_collections,
 )
+from zotsync.sources.zotero_json_out import library_to_objects
 from zotsync.testing.fake_zotero_api import library_differences
 from zotsync.testing.sample_library import USER_ID, sample_library
 

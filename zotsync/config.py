@@ -93,7 +93,7 @@ class DiscoverConfig:
 class WatchConfig:
     """The daemon."""
 
-    debounce_seconds: float = 0.5
+    debounce_seconds: float = 0.2
     poll_seconds: float = 0.0
     web_poll_seconds: float = 60.0
     weekly_plan: bool = True

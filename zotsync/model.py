@@ -139,6 +139,10 @@ class Position(Mapping[str, object]):
     def __getitem__(self, key: str) -> object:
         return self._data()[key]
 
+    def as_dict(self) -> dict[str, object]:
+        """A plain dict, parsed once (``dict(position)`` would parse once per key)."""
+        return dict(self._data())
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._data())
 

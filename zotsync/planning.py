@@ -367,8 +367,8 @@ def _remember_boxes(state: StateDB, week: str, region: str, marks: Mapping[str, 
 def status(vault: Path) -> dict[str, Any]:
     """``zotsync status --json``."""
     from zotsync import api
+    from zotsync.daemon.schedule import next_plan_moment
     from zotsync.vault.lock import read_lock_info
-    from zotsync.watch import next_plan_moment
 
     vault = api.check_vault(vault, existing=True)
     config = api.configure(vault, None, None)

@@ -13,7 +13,7 @@ from zotsync.errors import EXIT_OK, EXIT_USAGE
 
 @click.command("watch")
 @source_options
-@click.option("--debounce", type=float, help="Seconds of quiet before a sync (default 0.5).")
+@click.option("--debounce", type=float, help="Seconds of quiet before a sync (default 0.2).")
 @click.option("--poll", type=float, help="Also poll every N seconds (network drives).")
 @common_options
 def watch_cmd(
@@ -27,9 +27,9 @@ def watch_cmd(
     poll: float | None,
 ) -> int:
     """Keep syncing: on every change of Zotero or the vault, and the weekly plan, until stopped."""
-    from zotsync.watch import Daemon
+    from zotsync.watch import watch_daemon
 
-    daemon = Daemon(
+    daemon = watch_daemon(
         ctx.resolve_vault(),
         config_path=ctx.config,
         source_options=make_source_options(source, zotero_db, bbt_json, library, collections),

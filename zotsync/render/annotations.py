@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from zotsync.model import Annotation, Attachment, Item, LibraryRef
+from zotsync.model import Annotation, Attachment, Item, LibraryRef, Position
 from zotsync.render.links import link_text, safe_target
 
 #: Zotero's annotation palette (reader and note editor), hex -> name.
@@ -231,7 +231,9 @@ def annotation_views(
     views: list[AnnotationView] = []
     for attachment in item.attachments:
         for ann in _sorted(attachment.annotations):
-            if not isinstance(ann.position, dict):  # parse a lazy Position once, not per use
+            if isinstance(ann.position, Position):  # parse a lazy Position once, not per use
+                ann = dataclasses.replace(ann, position=ann.position.as_dict())
+            elif not isinstance(ann.position, dict):
                 ann = dataclasses.replace(ann, position=dict(ann.position))
             hex_color = normalize_color(ann.color)
             name = color_name(hex_color)

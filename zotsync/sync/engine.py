@@ -260,6 +260,8 @@ class Engine:
             self.state.journal_renames(library_label, planned_renames(actions, placements))
         items = {i.key: i for i in library.items}
         total = len(actions)
+        if self.progress:
+            self.progress(0, total)  # the actions are decided (the daemon's "plan" stage)
         for n, action in enumerate(actions, 1):
             if self.stop is not None and self.stop.is_set():
                 result.errors.append("stopped before the end; the next sync continues")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zotsync.model import Library
-from zotsync.sources.zotero_json import item_to_data
+from zotsync.sources.zotero_json_out import item_to_data
 
 BBT_JSON_TRANSLATOR = "36a3b0b5-ad0a-4a0a-bcd5-3a2f6c8a4a19"  # label is what readers use
 

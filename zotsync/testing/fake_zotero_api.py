@@ -30,7 +30,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from zotsync.model import Item, Library, LibraryRef
-from zotsync.sources.zotero_json import children_to_data, item_to_data, library_to_objects
+from zotsync.sources.zotero_json_out import children_to_data, item_to_data, library_to_objects
 
 JsonObj = dict[str, Any]
 
