@@ -184,7 +184,7 @@ def test_links_to_a_renamed_note_are_rewritten_after_a_kill_between_rename_and_l
 ) -> None:
     from conftest import MemorySource, paper, small_library, sync_memory
 
-    import zotsync.sync.engine as engine
+    import zotsync.sync.journal as journal
 
     source = MemorySource(small_library(paper("AAAA2222", "Old Name"), paper("BBBB3333", "Other")))
     sync_memory(vault, source)
@@ -196,7 +196,7 @@ def test_links_to_a_renamed_note_are_rewritten_after_a_kill_between_rename_and_l
         raise _Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "rewrite_renamed_links", killed)
+        patch.setattr(journal, "rewrite_renamed_links", killed)
         with pytest.raises(_Killed):
             sync_memory(vault, source)
     assert (vault / "Papers" / "New Name.md").exists()  # the rename itself happened

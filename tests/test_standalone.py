@@ -18,7 +18,8 @@ from conftest import USER, paper, tree
 from zotsync.model import Annotation, Attachment, Item, Library, Tag
 from zotsync.sources.bbt_json import library_from_bbt
 from zotsync.sources.standalone import prepare
-from zotsync.sources.zotero_json import library_from_objects, library_to_objects
+from zotsync.sources.zotero_json import library_from_objects
+from zotsync.sources.zotero_json_out import library_to_objects
 from zotsync.testing.bbt_export import bbt_export
 
 ADDED = "2024-02-01T10:00:00Z"

@@ -44,7 +44,17 @@ class _TimedSource:
         return self.inner.watch_paths()
 
     def __getattr__(self, name: str) -> Any:  # anything else a source offers (incremental reads)
-        return getattr(self.inner, name)
+        attr = getattr(self.inner, name)  # AttributeError when the source has no such thing
+        if name != "read_changes":
+            return attr
+
+        def read_changes(*args: Any, **kwargs: Any) -> Any:
+            delta = attr(*args, **kwargs)
+            if self.clock is not None:
+                self.clock.mark("read")
+            return delta
+
+        return read_changes
 
 
 def sync_outcome(report: api.SyncReport) -> PassOutcome:

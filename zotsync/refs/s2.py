@@ -34,8 +34,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported when a client is made: a sync without references never needs it
     import httpx
 
-from zotsync.http import BudgetExhausted, Pacer, RetryPolicy, make_client, send
-from zotsync.http import retry_after as _retry_after  # noqa: F401  (the tests' old name)
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (see :func:`zotsync.http.retry_after`)."""
+    from zotsync.http import retry_after
+
+    return retry_after(value)
+
 
 DEFAULT_URL = "https://api.semanticscholar.org/graph/v1"
 BATCH_LIMIT = 500
@@ -79,6 +84,8 @@ class S2Client:
         headers = {"x-api-key": key} if key else {}
         self.timeout = timeout
         self.clock = clock
+        from zotsync.http import Pacer, RetryPolicy, make_client
+
         self._policy = RetryPolicy(
             statuses=frozenset({429, *range(500, 600)}),
             max_retries=max_retries,
@@ -168,6 +175,10 @@ class S2Client:
         json: object = None,
         deadline: float | None,
     ) -> Any:
+        import httpx
+
+        from zotsync.http import BudgetExhausted, send
+
         try:
             response = send(
                 self._http, method, self.base_url + path, policy=self._policy,

@@ -155,7 +155,7 @@ class Engine:
             result.unchanged = result.items - result.tombstoned
             return result
         delta = None
-        if not replayed and incremental.applicable(self, options, global_fp):
+        if incremental.applicable(self, options, global_fp):
             done = incremental.run(self, options, result, notes, states, source_fp)
             if isinstance(done, SyncResult):
                 return done

@@ -33,13 +33,16 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from zotsync.config import CITEKEY_SOURCES
 from zotsync.library_notes import read_papers
 from zotsync.model import Item, Library
 from zotsync.sources import Delta, IncrementalSource
 from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
+from zotsync.sync.adopt_step import find_adoptions
 from zotsync.sync.apply import NoteWriter
 from zotsync.sync.context import Placement, input_hash, link_contexts, link_targets, place_notes
+from zotsync.sync.former import carry_over
 from zotsync.sync.journal import planned_renames
 from zotsync.sync.planner import NoteSeen, plan_actions
 from zotsync.sync.results import BATCH_SIZE, SyncOptions, SyncResult
@@ -99,9 +102,7 @@ def run(
         return delta
     library = prepare_standalone(delta.library, standalone=engine.config.standalone)
     live = delta.live
-    if any(item.key not in states for item in library.items):
-        # a new item may be adopted, carry a former standalone note or clash with a file:
-        # those decisions look at the whole vault, so the pass is a full one
+    if _needs_full_pass(engine, library, live, notes, states, claims, options):
         result.failed, result.errors = 0, []
         return None
     work = {i.key for i in library.items} | delta.deleted | vault_side
@@ -194,6 +195,30 @@ def run(
     finish(engine, result, source_fp, delta.token if done else None)
     log.info("incremental pass: %d of %d items in the work set", len(work), len(live))
     return result
+
+
+def _needs_full_pass(
+    engine: Engine,
+    library: Library,
+    live: set[str],
+    notes: list[NoteFile],
+    states: dict[str, ItemState],
+    claims: dict[str, list[NoteSeen]],
+    options: SyncOptions,
+) -> bool:
+    """Whether a new item is adopted, takes over a former standalone note, or is ambiguous.
+
+    Those decisions move state rows and claims across keys, which the full pass makes; the
+    common case, a new paper with no file standing for it yet, stays incremental. Both checks
+    run on copies: nothing is decided here.
+    """
+    if not any(item.key not in states for item in library.items):
+        return False
+    if carry_over(library, dict(states), {k: list(v) for k, v in claims.items()}, live):
+        return True
+    key_field = "citekey" if engine.config.source in CITEKEY_SOURCES else "zotero-key"
+    plan = find_adoptions(engine.vault, library, notes, states, claims, options.recreate, key_field)
+    return bool(plan.matches or plan.ambiguous)
 
 
 def finish(engine: Engine, result: SyncResult, source_fp: str | None, token: str | None) -> None:

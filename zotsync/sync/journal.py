@@ -24,6 +24,7 @@ from pathlib import Path
 
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.context import Placement
+from zotsync.sync.link_index import files_linking_to
 from zotsync.sync.links import rewrite_renamed_links
 from zotsync.sync.planner import Action
 from zotsync.vault.regions import landed_hash, parse_note, text_hash
@@ -43,7 +44,9 @@ def finish_renames(vault: Path, state: StateDB, library: str) -> bool:
     if not journal:
         return False
     done = [(old, new) for old, new in _chained(journal) if _rename_happened(vault, old, new)]
-    rewrite = rewrite_renamed_links(vault, done, state, library)
+    # only the files the link index says may name an old note are read (sync/link_index.py)
+    files = files_linking_to(vault, state, [Path(old).stem for old, _ in done]) if done else []
+    rewrite = rewrite_renamed_links(vault, done, state, library, files)
     log.info("rewrote links in %d files", rewrite.touched)
     if not rewrite.failed:
         with state.transaction():
