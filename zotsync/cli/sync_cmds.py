@@ -146,6 +146,8 @@ def sync_exit_code(result: SyncResult) -> int:
     if result.conflicts or result.ambiguous:  # an ambiguous adoption claim needs them too
         return EXIT_CONFLICT
     return EXIT_PARTIAL if result.failed else EXIT_OK
+
+
 def summary_line(c: dict[str, int]) -> str:
     """The human summary: the item counts add up to ``items``; deletions are told apart."""
     line = (
