@@ -8,7 +8,7 @@ STAMP_TEST := $(VENV)/.installed-test
 # source needs bibtexparser 2, so it is installed after the rest without dependency resolution
 BIBTEXPARSER := bibtexparser>=2.0,<3
 
-.PHONY: demo test lint types unit bench docs clean
+.PHONY: demo test lint types imports unit bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 demo: $(STAMP_RUN)
 	ZOTSYNC_OFFLINE=1 $(BIN)/zotsync demo demo-vault
 
-## make test: lint, types and the test suite
-test: $(STAMP_TEST) lint types unit
+## make test: lint, types, import contracts (layers) and the test suite
+test: $(STAMP_TEST) lint types imports unit
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check zotsync tests bench
@@ -37,6 +37,10 @@ lint: $(STAMP_TEST)
 
 types: $(STAMP_TEST)
 	$(BIN)/mypy
+
+# the layers of docs/architecture.md, as import-linter contracts in pyproject.toml
+imports: $(STAMP_TEST)
+	$(BIN)/lint-imports
 
 unit: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

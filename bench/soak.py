@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate_library
 from latency import build, log_path, start_daemon, stop_daemon, wait_for_log, wait_for_note
 
-from zotsync import planning
+from zotsync import api as planning
 from zotsync.model import Tag
 from zotsync.testing.zotero_db import hold_exclusive
 

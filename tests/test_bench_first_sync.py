@@ -43,10 +43,10 @@ def test_bbt_first_sync_is_measured_against_both_floors(
 
 def test_stage_lines_are_read_from_the_daemon_log() -> None:
     log = (
-        "2026-12-06 05:00:00,000 DEBUG zotsync.watch: stages: event +0.000 debounce +0.201 "
+        "2026-12-06 05:00:00,000 DEBUG zotsync.commands.watch: stages: event +0.000 debounce +0.201 "
         "read +0.402 plan +0.500 written +0.800\n"
-        "2026-12-06 05:00:01,000 INFO zotsync.watch: sync: {}\n"
-        "2026-12-06 05:00:02,000 DEBUG zotsync.watch: stages: event +0.000 debounce +0.301 "
+        "2026-12-06 05:00:01,000 INFO zotsync.commands.watch: sync: {}\n"
+        "2026-12-06 05:00:02,000 DEBUG zotsync.commands.watch: stages: event +0.000 debounce +0.301 "
         "written +0.350\n"
     )
     lines = stage_lines(log)

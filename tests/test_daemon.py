@@ -1,7 +1,7 @@
 """The daemon (``zotsync watch``): it follows a Zotero that holds its database, never loops on
 its own writes, survives a vanishing database, writes the weekly plan once, and stops cleanly.
 
-In-process scenarios run the daemon that :func:`~zotsync.watch.watch_daemon` wires in a thread
+In-process scenarios run the daemon that :func:`~zotsync.commands.watch.watch_daemon` wires in a thread
 (``install_signals=False``, stopped with ``daemon.stop()``); signal and lock scenarios run
 ``python -m zotsync watch`` as a real subprocess. Every wait is "eventually, within a generous deadline".
 """
@@ -23,16 +23,17 @@ from pathlib import Path
 
 import pytest
 
-from zotsync import api, planning
+from zotsync import api
+from zotsync import api as planning
+from zotsync.commands.watch import watch_daemon
 from zotsync.config import Config, PlanConfig
 from zotsync.daemon.loop import Daemon
 from zotsync.daemon.own_writes import is_own_write
 from zotsync.daemon.schedule import due_plan_week, next_plan_moment
+from zotsync.library.weeks import default_week
 from zotsync.model import Creator, Item, Library, LibraryRef, Tag, with_base_fields
-from zotsync.plan.weeks import default_week
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import hold_exclusive, make_zotero_db
-from zotsync.watch import watch_daemon
 
 DEADLINE = 30.0
 
@@ -269,7 +270,7 @@ def test_an_unexpected_exception_in_a_pass_is_logged_and_the_loop_goes_on(
             raise RuntimeError("a bug in one pass")
         return real_sync(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(api, "sync", flaky)
+    monkeypatch.setattr("zotsync.commands.watch.run_sync", flaky)
     daemon = watch_daemon(vault, debounce=0.1)
     with running(daemon):
         eventually(lambda: daemon.stats.passes >= 1, what="a pass after the failure")

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from zotsync import api
+from zotsync.commands.watch import watch_daemon
 from zotsync.config import Config, PlanConfig
 from zotsync.daemon.schedule import due_plan_week
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import make_zotero_db
-from zotsync.watch import watch_daemon
 
 SUNDAY_AFTERNOON = datetime(2026, 11, 22, 15, 0)  # Sunday of 2026-W47, before 18:00
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from zotsync import api
+from zotsync.commands.watch import watch_daemon
 from zotsync.config import Config
 from zotsync.daemon.loop import Daemon, PassOutcome, Tasks
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import hold_exclusive, make_zotero_db
-from zotsync.watch import watch_daemon
 
 
 def _run_until(daemon: Daemon, done: object, deadline: float = 60) -> None:

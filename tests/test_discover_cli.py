@@ -152,7 +152,7 @@ def test_a_long_listing_is_paged_with_the_configured_delay(
     run_cli: Callable[..., Result],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from zotsync import keeping_up
+    from zotsync.commands import keeping_up
 
     fake_arxiv.add(
         *(

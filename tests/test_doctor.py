@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from zotsync import api
 from zotsync.cli import main
-from zotsync.doctor import Check, run_doctor
+from zotsync.commands.doctor import Check, run_doctor
 from zotsync.testing.fake_s2 import FakeS2
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import hold_exclusive, make_zotero_db

@@ -17,8 +17,8 @@ from vault_edges import Scenario
 
 from zotsync.errors import EXIT_OK
 from zotsync.model import Attachment, ChildNote, Collection, Creator, Library
-from zotsync.render.links import heading_text, markdown_link, wikilink
 from zotsync.vault.links import find_wikilinks
+from zotsync.vault.safe_links import heading_text, markdown_link, wikilink
 
 EVIL_DOI = "10.1/x)](javascript:alert(1)) [[Evil]]"
 KEY = "EVIL2222"

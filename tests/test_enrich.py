@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from zotsync.arxiv_api import ArxivClient, ArxivPaper
-from zotsync.enrich import enrich_items
 from zotsync.model import Item, with_base_fields
+from zotsync.sources.enrich import enrich_items
 from zotsync.testing.fake_arxiv import FakeArxiv, paper
 from zotsync.testing.sample_library import sample_library
 

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zotsync.plan.index import (
+from zotsync.index.render import (
     INDEX_BEGIN,
     INDEX_END,
     collection_index_notes,
@@ -22,7 +22,7 @@ from zotsync.plan.index import (
     tag_index_notes,
     tag_note_path,
 )
-from zotsync.plan.papers import PaperInfo
+from zotsync.library.papers import PaperInfo
 
 LINK = re.compile(r"\[\[([^\]|]+)")
 

@@ -13,9 +13,9 @@ import yaml
 from click.testing import Result
 from conftest import paper, sync_db, tree
 
-from zotsync import planning
+from zotsync import api as planning
+from zotsync.index.render import INDEX_BEGIN, INDEX_END
 from zotsync.model import Collection, Item, Library
-from zotsync.plan.index import INDEX_BEGIN, INDEX_END
 
 WIKILINK = re.compile(r"\[\[([^\]|#]+)(?:\|[^\]]*)?\]\]")
 

@@ -439,7 +439,7 @@ def test_add_honours_the_configured_arxiv_delay(
     run_cli: Callable[..., Result],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from zotsync import keeping_up
+    from zotsync.commands import keeping_up
 
     delays: list[float] = []
     real = keeping_up.ArxivClient

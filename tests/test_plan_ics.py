@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from zotsync.library.papers import PaperInfo
 from zotsync.plan.ics import event_uid, obsidian_url, plan_calendar
-from zotsync.plan.papers import PaperInfo
 from zotsync.plan.select import select_plan
 from zotsync.plan.slots import SlotConfig, schedule, slots_for_week
 

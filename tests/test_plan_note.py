@@ -6,6 +6,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zotsync.library.papers import PaperInfo
 from zotsync.plan.note import (
     PLAN_BEGIN,
     PLAN_END,
@@ -19,7 +20,6 @@ from zotsync.plan.note import (
     set_ticks,
     unfinished_links,
 )
-from zotsync.plan.papers import PaperInfo
 from zotsync.plan.select import PlanChoice, select_plan
 from zotsync.plan.slots import SlotConfig, slots_for_week
 

@@ -13,7 +13,8 @@ import pytest
 import yaml
 from conftest import paper, sync_db, tree
 
-from zotsync import api, planning
+from zotsync import api
+from zotsync import api as planning
 from zotsync.model import Library
 from zotsync.plan.note import PLAN_BEGIN, PLAN_END
 

@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zotsync.plan.papers import CitationGraph, PaperInfo, cited_by_counts
+from zotsync.library.papers import CitationGraph, PaperInfo, cited_by_counts
 from zotsync.plan.select import NO_TOPIC, choose_topic, in_topic, paper_topics, select_plan
 
 

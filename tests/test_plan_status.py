@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zotsync.plan.status import (
+from zotsync.library.status import (
     VALID_STATUSES,
     is_status_tag,
     normalize_priority,

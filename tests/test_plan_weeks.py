@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zotsync.errors import ConfigError
-from zotsync.plan.slots import SlotConfig, local_zone, slots_for_week
-from zotsync.plan.weeks import (
+from zotsync.library.weeks import (
     default_week,
     normalize_week,
     parse_week,
@@ -23,6 +22,7 @@ from zotsync.plan.weeks import (
     week_of,
     weeks_in_year,
 )
+from zotsync.plan.slots import SlotConfig, local_zone, slots_for_week
 
 
 def test_parse_week_accepts_the_usual_spellings() -> None:

@@ -17,7 +17,7 @@ from click.testing import Result
 from conftest import paper, sync_db, tree
 from icalendar import Calendar
 
-from zotsync import planning
+from zotsync import api as planning
 from zotsync.model import Item, Library
 from zotsync.plan.note import PLAN_BEGIN, PLAN_END
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import MemorySource, backups, note_path, paper, small_library, sync_memory
 
-from zotsync import planning
+from zotsync import api as planning
 from zotsync.config import CONFIG_NAME
 from zotsync.model import LibraryRef
 from zotsync.vault.frontmatter import read_frontmatter

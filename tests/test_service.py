@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from zotsync import api, service
+from zotsync import api
 from zotsync.cli import main
+from zotsync.commands import service
 
 
 def _unit(text: str) -> configparser.ConfigParser:

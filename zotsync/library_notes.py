@@ -1,6 +1,6 @@
 """The vault's paper notes as plans and indexes see them, and writing managed notes.
 
-The planner sees papers as :class:`~zotsync.plan.papers.PaperInfo`, built from two places: the
+The planner sees papers as :class:`~zotsync.library.papers.PaperInfo`, built from two places: the
 state DB (date added and the in-library references recorded by the last sync) and each paper
 note's frontmatter (status, priority, tags — the user's values win). Frontmatter is cached in
 the state DB by note signature, so a plan or index over 10,000 notes reads only the notes that
@@ -24,9 +24,9 @@ from typing import Any
 
 from zotsync.config import Config
 from zotsync.errors import ConfigError, ConflictError, NoteError
+from zotsync.library.papers import PaperInfo
 from zotsync.library.status import frontmatter_meta
 from zotsync.model import Library
-from zotsync.plan.papers import PaperInfo
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
 from zotsync.state.papers import live_notes as live_notes_of

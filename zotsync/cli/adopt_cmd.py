@@ -27,7 +27,7 @@ def adopt_cmd(ctx: Ctx, dry_run: bool, **source_kwargs: Any) -> int:
     Writes nothing. Exits 4 when a claim is ambiguous: the next sync creates nothing for those
     items until one file per paper is left.
     """
-    from zotsync.adopting import preview
+    from zotsync.commands.adopt import preview
 
     report = preview(
         ctx.resolve_vault(),

@@ -27,7 +27,7 @@ def watch_cmd(
     poll: float | None,
 ) -> int:
     """Keep syncing: on every change of Zotero or the vault, and the weekly plan, until stopped."""
-    from zotsync.watch import watch_daemon
+    from zotsync.commands.watch import watch_daemon
 
     daemon = watch_daemon(
         ctx.resolve_vault(),
@@ -60,7 +60,7 @@ def watch_cmd(
 @common_options
 def doctor_cmd(ctx: Ctx) -> int:
     """Diagnose the Zotero source, the vault, the config and Semantic Scholar, with fixes."""
-    from zotsync.doctor import run_doctor
+    from zotsync.commands.doctor import run_doctor
 
     checks = run_doctor(ctx.resolve_vault())
     if ctx.json:
@@ -96,7 +96,7 @@ def _service_cmd(install: bool) -> click.Command:
     @click.option("--platform", "platform_name", hidden=True, help="linux or darwin (tests).")
     @common_options
     def command(ctx: Ctx, dry_run: bool, platform_name: str | None) -> int:
-        from zotsync import service
+        from zotsync.commands import service
 
         unit = service.service_file(ctx.resolve_vault().resolve(), platform=platform_name)
         if dry_run and not install:

@@ -29,7 +29,7 @@ def discover_cmd(
     top: int | None,
 ) -> int:
     """Rank new arXiv papers by similarity to your library; write Inbox/<week>.md."""
-    from zotsync import keeping_up
+    from zotsync.commands import keeping_up
 
     result = keeping_up.discover(
         ctx.resolve_vault(),
@@ -60,7 +60,7 @@ def add_cmd(
     ctx: Ctx, ids: tuple[str, ...], from_inbox: bool, collection: str | None, tags: tuple[str, ...]
 ) -> int:
     """Add papers to Zotero by arXiv id or DOI (through the desktop, else the web API)."""
-    from zotsync import keeping_up
+    from zotsync.commands import keeping_up
 
     try:
         vault: Path | None = ctx.resolve_vault()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from zotsync import planning
+from zotsync import api as planning
 from zotsync.cli.common import Ctx, common_options
 from zotsync.errors import EXIT_CONFLICT, EXIT_OK
 
@@ -98,7 +98,7 @@ def index_cmd(ctx: Ctx) -> int:
 @common_options
 def refs_cmd(ctx: Ctx, refresh: bool, missing: bool, top: int) -> int:
     """Fetch or refresh reference lists for items with a DOI or arXiv id."""
-    from zotsync import refs_runner
+    from zotsync.commands import refs as refs_runner
 
     result = refs_runner.run(
         ctx.resolve_vault(), config_path=ctx.config, refresh=refresh, missing=missing, top=top

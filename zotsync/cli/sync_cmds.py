@@ -253,7 +253,7 @@ def sync_cmd(
 @common_options
 def demo_cmd(ctx: Ctx, vault_dir: Path | None) -> int:
     """Build a demo vault from the bundled library: offline, no Zotero needed."""
-    from zotsync import planning
+    from zotsync import api as planning
 
     vault_dir = target_vault(ctx, vault_dir)
     result = planning.build_demo(vault_dir)
@@ -275,7 +275,7 @@ def demo_cmd(ctx: Ctx, vault_dir: Path | None) -> int:
 @common_options
 def status_cmd(ctx: Ctx) -> int:
     """Last sync, counts, conflicts, errors and whether a daemon is running."""
-    from zotsync import planning
+    from zotsync import api as planning
 
     data = planning.status(ctx.resolve_vault())
     if ctx.json:

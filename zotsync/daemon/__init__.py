@@ -13,6 +13,6 @@
 - :mod:`~zotsync.daemon.logs`: the rotating log, one line per error with its fix, and the
   per-pass stage timings at ``-vv``.
 
-:mod:`zotsync.watch` wires the sync, plan and discover tasks into the loop for the CLI.
+:mod:`zotsync.commands.watch` wires the sync, plan and discover tasks into the loop for the CLI.
 Nothing is imported here, so ``zotsync status`` can read the schedule without watchdog.
 """

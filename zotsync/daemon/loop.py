@@ -1,6 +1,6 @@
 """The daemon's loop: wait for changes, debounce them, run the tasks it is given, back off.
 
-It knows nothing about how a sync, a plan or a discovery is done: the caller (``zotsync.watch``
+It knows nothing about how a sync, a plan or a discovery is done: the caller (``zotsync.commands.watch``
 for the CLI) hands it a :class:`Tasks`. What the loop owns is *when*: a pass starts once the
 changes have been quiet for ``debounce`` seconds, or at the latest ``max_wait`` seconds after
 the first change of a burst, so a steady trickle cannot starve it; a failed pass is logged once
@@ -31,7 +31,7 @@ from zotsync.errors import ZotsyncError
 from zotsync.state.db import StateDB
 from zotsync.vault.lock import VaultLock
 
-log = logging.getLogger("zotsync.watch")
+log = logging.getLogger("zotsync.commands.watch")
 MAX_BACKOFF = 300.0
 MAX_WAIT = 2.0  # a burst that never goes quiet still gets a sync this often
 FALLBACK_POLL = 2.0  # seconds between passes while a file source cannot be watched

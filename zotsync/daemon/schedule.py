@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from zotsync.config import WEEKDAYS, Config
-from zotsync.plan.weeks import default_week, week_days
+from zotsync.library.weeks import default_week, week_days
 
 
 def due_plan_week(now: datetime, config: Config) -> str:

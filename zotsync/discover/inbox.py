@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from zotsync.discover.rank import RankedPaper
-from zotsync.plan.weeks import week_of
-from zotsync.render.links import markdown_link, wikilink
+from zotsync.library.weeks import week_of
+from zotsync.vault.safe_links import markdown_link, wikilink
 
 BEGIN = "%% zotsync:begin inbox %%"
 END = "%% zotsync:end inbox %%"

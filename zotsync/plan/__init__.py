@@ -18,9 +18,9 @@ How a week's papers are chosen (:func:`zotsync.plan.select.select_plan`):
 6. **Fill**: if the topic runs out, the next largest topic fills the plan, and it says so.
 
 Then :mod:`~zotsync.plan.slots` puts the picks into the week's reading slots (ISO weeks from
-:mod:`~zotsync.plan.weeks`), :mod:`~zotsync.plan.note` renders the plan note's managed region
+:mod:`~zotsync.library.weeks`), :mod:`~zotsync.plan.note` renders the plan note's managed region
 and reads ticks back, and :mod:`~zotsync.plan.ics` writes the calendar.
-:mod:`~zotsync.plan.index` renders the tag, collection and ``Papers.md`` index notes.
+:mod:`~zotsync.index.render` renders the tag, collection and ``Papers.md`` index notes.
 Modules: ``papers`` (PaperInfo, the citation graph), ``status``, ``weeks``, ``select``,
 ``slots``, ``note``, ``ics``, ``index``.
 """

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from zotsync.library.weeks import normalize_week, week_start
 from zotsync.plan.slots import ScheduledPick
-from zotsync.plan.weeks import normalize_week, week_start
 
 PRODID = "-//zotsync//reading plan//EN"
 

@@ -23,11 +23,11 @@ from typing import Any
 
 import yaml
 
-from zotsync.plan.papers import PaperInfo
+from zotsync.library.papers import PaperInfo
+from zotsync.library.weeks import normalize_week, week_days, week_of
 from zotsync.plan.select import PlanChoice
 from zotsync.plan.slots import DAY_NAMES, ScheduledPick, Slot, schedule
-from zotsync.plan.weeks import normalize_week, week_days, week_of
-from zotsync.render.links import alias_text, wikilink
+from zotsync.vault.safe_links import alias_text, wikilink
 
 PLAN_BEGIN = "%% zotsync:begin plan %%"
 PLAN_END = "%% zotsync:end plan %%"

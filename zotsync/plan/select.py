@@ -30,8 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from zotsync.errors import ZotsyncError
+from zotsync.library.papers import CitationGraph, PaperInfo, chrono_key, cited_by_counts
 from zotsync.library.status import DEFAULT_PRIORITY, is_status_tag
-from zotsync.plan.papers import CitationGraph, PaperInfo, chrono_key, cited_by_counts
 
 CANDIDATE = "to-read"
 #: how ``filled_from`` names papers that have no topic at all

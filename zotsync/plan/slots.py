@@ -21,9 +21,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from zotsync.errors import ConfigError
-from zotsync.plan.papers import PaperInfo
+from zotsync.library.papers import PaperInfo
+from zotsync.library.weeks import week_days
 from zotsync.plan.select import PlanChoice
-from zotsync.plan.weeks import week_days
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_ALIASES = {

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from zotsync.refs.match import Reference
-from zotsync.render.links import arxiv_url, doi_url, markdown_link
+from zotsync.vault.safe_links import arxiv_url, doi_url, markdown_link
 
 if TYPE_CHECKING:
     from zotsync.refs.resolve import ItemRefs

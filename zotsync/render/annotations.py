@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from zotsync.model import Annotation, Attachment, Item, LibraryRef, Position
-from zotsync.render.links import link_text, safe_target
+from zotsync.vault.safe_links import link_text, safe_target
 
 #: Zotero's annotation palette (reader and note editor), hex -> name.
 COLOR_NAMES: dict[str, str] = {

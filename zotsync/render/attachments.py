@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from zotsync.model import Attachment, Item, LibraryRef
-from zotsync.render.links import link_text, safe_target
+from zotsync.vault.safe_links import link_text, safe_target
 
 #: content types Zotero's reader opens (and ``zotero://open-pdf`` therefore works for)
 READER_TYPES = {

@@ -44,7 +44,7 @@ from zotsync.render.html_tree import (
     parse_html,
     take_checkbox,
 )
-from zotsync.render.links import link_text, safe_target
+from zotsync.vault.safe_links import link_text, safe_target
 
 __all__ = ["BLOCK", "SKIP", "VOID", "Node", "html_to_markdown", "parse_html"]
 

@@ -21,11 +21,11 @@ from zotsync.refs.ids import item_ids
 from zotsync.render.annotations import annotation_views, render_annotations
 from zotsync.render.attachments import attachment_links
 from zotsync.render.html2md import html_to_markdown
-from zotsync.render.links import heading_text, link_text, safe_target, url_part, wikilink
 from zotsync.render.templates import NOTE_TEMPLATE, Templates
 from zotsync.vault.frontmatter import dump_value
 from zotsync.vault.names import NameRequest, candidates, safe_filename
 from zotsync.vault.regions import parse_note
+from zotsync.vault.safe_links import heading_text, link_text, safe_target, url_part, wikilink
 
 #: owned frontmatter keys, in the order a new note lists them, with their merge policy
 POLICIES: dict[str, str] = {

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from zotsync.arxiv_api import short_reason
-from zotsync.enrich import enrich_items
 from zotsync.model import Library
 from zotsync.sources import Source
+from zotsync.sources.enrich import enrich_items
 
 log = logging.getLogger(__name__)
 MAX_FETCH = 100

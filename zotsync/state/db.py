@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS refs_cache (
     payload TEXT
 )
 """
-#: arXiv abstracts and dates per id (:mod:`zotsync.enrich`)
+#: arXiv abstracts and dates per id (:mod:`zotsync.sources.enrich`)
 ARXIV_METADATA_TABLE = """
 CREATE TABLE IF NOT EXISTS arxiv_metadata (
     arxiv_id TEXT PRIMARY KEY,

@@ -2,7 +2,7 @@
 
 Each is a managed region below a user area; a note is written only when its region changes,
 and a note whose tag or collection is gone is kept (marked empty) if the user wrote in it, else
-moved to ``.zotsync/trash/index/``. The lists themselves come from :mod:`zotsync.plan.index`.
+moved to ``.zotsync/trash/index/``. The lists themselves come from :mod:`zotsync.index.render`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,15 @@ from typing import Literal
 
 from zotsync.config import Config
 from zotsync.errors import NoteError
+from zotsync.index.render import (
+    collection_index,
+    empty_region,
+    is_pristine,
+    master_index,
+    new_index_note,
+    note_title,
+    tag_index,
+)
 from zotsync.library_notes import (
     INDEX_REGION,
     RegionConflict,
@@ -23,15 +32,6 @@ from zotsync.library_notes import (
     write_region_note,
 )
 from zotsync.model import Library
-from zotsync.plan.index import (
-    collection_index,
-    empty_region,
-    is_pristine,
-    master_index,
-    new_index_note,
-    note_title,
-    tag_index,
-)
 from zotsync.refs.resolve import RefGraph
 from zotsync.state.db import StateDB
 from zotsync.state.papers import index_note_paths, replace_index_note_paths
@@ -137,18 +137,3 @@ def _retire_index_note(
         "collection" if rel.startswith(colls_folder + "/") else "tag"
     )
     return write_region_note(vault, rel, INDEX_REGION, empty_region(name, kind), "", memory=memory)
-
-
-def index(vault: Path, *, config_path: Path | None = None) -> int:
-    """``zotsync index``: write the index notes from the last sync's data."""
-    from zotsync import api
-    from zotsync.vault.lock import VaultLock
-
-    vault = api.check_vault(vault)
-    config = api.configure(vault, config_path, None)
-    with VaultLock(vault, command="index"):
-        state = api.open_state(vault)
-        try:
-            return write_indexes(vault, config, state)
-        finally:
-            state.close()

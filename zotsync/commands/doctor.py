@@ -13,18 +13,20 @@ from pathlib import Path
 
 import httpx
 
-from zotsync import api
 from zotsync.config import CONFIG_NAME, Config, load_config
 from zotsync.errors import ZotsyncError
 from zotsync.http import make_client
+from zotsync.sources.factory import make_source
 from zotsync.sources.probe import Check, probe_source
+from zotsync.vault.layout import STATE_DIR
+from zotsync.workspace import is_vault, open_state
 
 
 def _vault_checks(vault: Path) -> tuple[list[Check], Config | None]:
     checks: list[Check] = []
     if not vault.is_dir():
         return [Check("vault", False, f"{vault} does not exist", f"zotsync init {vault}")], None
-    if not api.is_vault(vault):
+    if not is_vault(vault):
         return [
             Check(
                 "vault",
@@ -71,7 +73,7 @@ def _state_checks(vault: Path) -> list[Check]:
     from zotsync.state.db import state_db_problem
     from zotsync.vault.confine import is_inside
 
-    folder = vault / api.STATE_DIR
+    folder = vault / STATE_DIR
     if not is_inside(vault, folder):
         return [
             Check(
@@ -227,7 +229,7 @@ def run_doctor(vault: Path) -> list[Check]:
 
 def _file_source_check(config: Config, vault: Path) -> Check:
     """A .bib or CSL-JSON file: readable, how many entries, and the first unreadable one."""
-    library = api.make_source(config, vault).read()
+    library = make_source(config, vault).read()
     count = f"{len(library.items)} entries"
     if library.problems:
         more = f" (and {len(library.problems) - 1} more)" if len(library.problems) > 1 else ""
@@ -242,13 +244,13 @@ def _file_source_check(config: Config, vault: Path) -> Check:
 
 def _tag_checks(vault: Path, config: Config) -> list[Check]:
     """Advice when the library's only tags are automatic ones, which are left out by default."""
+    from zotsync.library.tag_kinds import automatic_tags_hint
     from zotsync.state.db import state_db_problem
-    from zotsync.tag_kinds import automatic_tags_hint
 
-    path = vault / api.STATE_DIR / "state.sqlite"
+    path = vault / STATE_DIR / "state.sqlite"
     if not path.exists() or state_db_problem(path):
         return []  # doctor creates and moves no file; nothing known (a damage is reported above)
-    state = api.open_state(vault, readonly=True)
+    state = open_state(vault, readonly=True)
     try:
         hint = automatic_tags_hint(state, config)
     finally:
@@ -256,4 +258,4 @@ def _tag_checks(vault: Path, config: Config) -> list[Check]:
     return [Check("tags", True, hint)] if hint else []
 
 
-__all__ = ["Check", "api", "run_doctor"]
+__all__ = ["Check", "run_doctor"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from zotsync import api
 from zotsync.add.ids import known_identifiers
 from zotsync.add.run import ALREADY, AddResult, add_papers
 from zotsync.add.web_write import WebTarget
@@ -27,12 +26,14 @@ from zotsync.config import Config
 from zotsync.discover import DiscoverResult, mark_inbox_added, ticked_in_inbox
 from zotsync.discover import discover as run_discover
 from zotsync.errors import ZotsyncError
+from zotsync.library.papers import PaperInfo
 from zotsync.library_notes import RegionMemory, read_papers
 from zotsync.model import Library
-from zotsync.plan.papers import PaperInfo
+from zotsync.sources.factory import make_source
 from zotsync.vault.frontmatter import read_frontmatter
 from zotsync.vault.lock import VaultLock
 from zotsync.vault.scan import read_head
+from zotsync.workspace import check_vault, configure, open_state
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,14 @@ def discover(
     Categories and queries given here replace the configured ones (both lists, so
     ``--query`` alone does not also search the configured categories).
     """
-    vault = api.check_vault(vault)
+    vault = check_vault(vault)
     lock = VaultLock(vault, command="discover") if hold_lock else None
     if lock:
         lock.acquire()
     try:
-        config = api.configure(vault, config_path, None)
-        library = api.make_source(config, vault).read()
-        state = api.open_state(vault)
+        config = configure(vault, config_path, None)
+        library = make_source(config, vault).read()
+        state = open_state(vault)
         try:
             papers = read_papers(vault, config, state)
             memory = RegionMemory(state)
@@ -120,7 +121,7 @@ def library_identifiers(vault: Path, config: Config) -> set[str]:
     is down does not stop an add through the running desktop.
     """
     try:
-        library = api.make_source(config, vault).read()
+        library = make_source(config, vault).read()
     except ZotsyncError as exc:
         log.warning("reading the library failed (%s); checking duplicates in the vault", exc)
         return _vault_identifiers(vault, config)
@@ -128,7 +129,7 @@ def library_identifiers(vault: Path, config: Config) -> set[str]:
 
 
 def _vault_identifiers(vault: Path, config: Config) -> set[str]:
-    state = api.open_state(vault)
+    state = open_state(vault)
     try:
         items = state.load_items(config.library)
     finally:
@@ -175,8 +176,8 @@ def add(
     label = "user"
     delay = Config().discover.delay_seconds
     if vault is not None:
-        vault = api.check_vault(vault)
-        config = api.configure(vault, config_path, None)
+        vault = check_vault(vault)
+        config = configure(vault, config_path, None)
         folder, label = config.discover.folder, config.library
         delay = config.discover.delay_seconds
         library_ids = library_identifiers(vault, config)

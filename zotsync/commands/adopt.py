@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zotsync import api
 from zotsync.config import CITEKEY_SOURCES, Config
+from zotsync.sources.factory import make_source
 from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.adopt_step import find_adoptions, wanted_items
@@ -23,7 +23,9 @@ from zotsync.sync.former import carry_over
 from zotsync.sync.planner import NoteSeen
 from zotsync.sync.snapshot import filter_collections
 from zotsync.vault.atomic import FileSig
+from zotsync.vault.layout import state_dir
 from zotsync.vault.scan import scan_notes
+from zotsync.workspace import SourceOptions, check_vault, configure
 
 
 @dataclass
@@ -56,7 +58,7 @@ class AdoptReport:
 
 def _states_copy(vault: Path, tmp: Path, library: str) -> dict[str, ItemState]:
     """The state rows, read from a copy (opening the DB in place could write beside it)."""
-    db = api.state_dir(vault) / "state.sqlite"
+    db = state_dir(vault) / "state.sqlite"
     if not db.is_file():
         return {}
     for suffix in ("", "-wal"):
@@ -72,9 +74,9 @@ def _states_copy(vault: Path, tmp: Path, library: str) -> dict[str, ItemState]:
 
 def _source_cache(vault: Path, tmp: Path, config: Config) -> Path:
     """A stand-in vault folder whose ``.zotsync/cache`` holds a copy of the real cache."""
-    cache = api.state_dir(vault) / "cache" / config.source
+    cache = state_dir(vault) / "cache" / config.source
     if cache.is_dir():
-        shutil.copytree(cache, api.state_dir(tmp) / "cache" / config.source)
+        shutil.copytree(cache, state_dir(tmp) / "cache" / config.source)
     return tmp
 
 
@@ -82,15 +84,15 @@ def preview(
     vault: Path,
     *,
     config_path: Path | None = None,
-    source_options: api.SourceOptions | None = None,
+    source_options: SourceOptions | None = None,
 ) -> AdoptReport:
     """List each item → file the next sync adopts, and every ambiguity (writes nothing)."""
-    vault = api.check_vault(vault)
-    config = api.configure(vault, config_path, source_options, record=False)
+    vault = check_vault(vault)
+    config = configure(vault, config_path, source_options, record=False)
     with tempfile.TemporaryDirectory(prefix="zotsync-adopt-") as tmp_name:
         tmp = Path(tmp_name)
         states = _states_copy(vault, tmp, config.library)
-        source = api.make_source(config, _source_cache(vault, tmp, config))
+        source = make_source(config, _source_cache(vault, tmp, config))
         library = filter_collections(source.read(), config.collections)
         library = prepare_standalone(library, standalone=config.standalone)
     known = {

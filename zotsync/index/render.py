@@ -27,11 +27,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from zotsync.library.papers import CitationGraph, PaperInfo, chrono_key
 from zotsync.library.status import is_status_tag
-from zotsync.plan.papers import CitationGraph, PaperInfo, chrono_key
-from zotsync.render.links import alias_text, heading_text, wikilink
 from zotsync.vault.names import safe_segment
 from zotsync.vault.regions import neutralise_markers
+from zotsync.vault.safe_links import alias_text, heading_text, wikilink
 
 INDEX_BEGIN = "%% zotsync:begin index %%"
 INDEX_END = "%% zotsync:end index %%"

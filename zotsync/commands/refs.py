@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zotsync import api
+from zotsync.commands.sync import sync as run_sync
 from zotsync.library_notes import RegionMemory, write_region_note
 from zotsync.refs.missing import missing_note_region, missing_references, new_missing_note
 from zotsync.sync.engine import SyncOptions
+from zotsync.workspace import check_vault, open_state
 
 MISSING_NOTE = "Missing references.md"
 MISSING_REGION = "missing"
@@ -29,7 +30,7 @@ def run(
     top: int = 30,
 ) -> dict[str, Any]:
     """Refresh (or just resolve) references and report; see the module docstring."""
-    report = api.sync(
+    report = run_sync(
         vault, config_path=config_path, options=SyncOptions(full=True), refresh_refs=refresh
     )
     graph = report.graph
@@ -56,11 +57,11 @@ def run(
             return f"[[{placement.stem}]]" if placement else key
 
         region = missing_note_region(rows, link)
-        state = api.open_state(vault)
+        state = open_state(vault)
         try:
             memory = RegionMemory(state)
             write_region_note(
-                api.check_vault(vault),
+                check_vault(vault),
                 MISSING_NOTE,
                 MISSING_REGION,
                 region,

@@ -1,8 +1,8 @@
 """What ``zotsync watch`` runs: the daemon loop (:mod:`zotsync.daemon`) given this vault's tasks.
 
 The loop decides *when* to act; this module decides *what* an action is: a sync pass through
-:func:`zotsync.api.sync`, the weekly plan through :func:`zotsync.planning.plan`, and discovery
-through :func:`zotsync.keeping_up.discover`, all with the daemon already holding the vault lock.
+:func:`zotsync.commands.sync.sync`, the weekly plan through :func:`zotsync.commands.plan.plan`, and discovery
+through :func:`zotsync.commands.keeping_up.discover`, all with the daemon already holding the vault lock.
 The source object is kept across passes (re-made only when the configuration changes), so a
 source that remembers what it read can read only what moved; a timing wrapper around it marks
 the ``read`` stage for the ``-vv`` stage log.
@@ -16,14 +16,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from zotsync import api
+from zotsync.commands.sync import SyncReport
+from zotsync.commands.sync import sync as run_sync
 from zotsync.config import Config
 from zotsync.daemon.logs import StageClock
 from zotsync.daemon.loop import Daemon, PassOutcome, Tasks
 from zotsync.model import Library
 from zotsync.sources import Source
+from zotsync.sources.factory import make_source
 from zotsync.state.db import StateDB
 from zotsync.sync.engine import REFS_RETRY_SECONDS, SyncOptions
+from zotsync.vault.layout import state_dir
+from zotsync.workspace import SourceOptions, check_vault, configure, open_state
 
 
 class _TimedSource:
@@ -57,7 +61,7 @@ class _TimedSource:
         return read_changes
 
 
-def sync_outcome(report: api.SyncReport) -> PassOutcome:
+def sync_outcome(report: SyncReport) -> PassOutcome:
     """The loop's view of a sync report: how many files were written, counts, errors."""
     result = report.result
     counts = result.counts()
@@ -79,38 +83,38 @@ def sync_outcome(report: api.SyncReport) -> PassOutcome:
 
 
 def vault_tasks(
-    vault: Path, config_path: Path | None, source_options: api.SourceOptions | None
+    vault: Path, config_path: Path | None, source_options: SourceOptions | None
 ) -> Tasks:
     """The daemon's tasks for ``vault`` (the lock is held by the daemon, not by each task)."""
     cached: dict[str, Any] = {}
 
-    def configure(record: bool) -> Config:
-        return api.configure(vault, config_path, source_options if record else None)
+    def load_config(record: bool) -> Config:
+        return configure(vault, config_path, source_options if record else None)
 
-    def open_state() -> StateDB | None:
-        if not (api.state_dir(vault) / "state.sqlite").is_file():
+    def state_if_any() -> StateDB | None:
+        if not (state_dir(vault) / "state.sqlite").is_file():
             return None
-        return api.open_state(vault)
+        return open_state(vault)
 
     def watch_paths(config: Config) -> list[Path]:
-        return api.make_source(config, vault).watch_paths()
+        return make_source(config, vault).watch_paths()
 
     def source_for(config: Config) -> _TimedSource:
         if cached.get("config") != config:
-            cached["source"] = _TimedSource(api.make_source(config, vault))
+            cached["source"] = _TimedSource(make_source(config, vault))
             cached["config"] = config
         source: _TimedSource = cached["source"]
         return source
 
     def sync(stop: threading.Event, clock: StageClock) -> PassOutcome:
-        source = source_for(configure(False))
+        source = source_for(load_config(False))
         source.clock = clock
 
         def progress(done: int, total: int) -> None:
             clock.mark("plan")  # the first call comes once the actions are decided
 
         try:
-            report = api.sync(
+            report = run_sync(
                 vault,
                 config_path=config_path,
                 options=SyncOptions(refs_retry_seconds=REFS_RETRY_SECONDS),
@@ -124,30 +128,30 @@ def vault_tasks(
         return sync_outcome(report)
 
     def plan(week: str, today: date) -> None:
-        from zotsync import planning
+        from zotsync.commands import plan as planning
 
         planning.plan(vault, week=week, config_path=config_path, hold_lock=False, today=today)
 
     def discover() -> None:
-        from zotsync import keeping_up
+        from zotsync.commands import keeping_up
 
         keeping_up.discover(vault, config_path=config_path, hold_lock=False)
 
-    return Tasks(configure, open_state, watch_paths, sync, plan, discover)
+    return Tasks(load_config, state_if_any, watch_paths, sync, plan, discover)
 
 
 def watch_daemon(
     vault: Path,
     *,
     config_path: Path | None = None,
-    source_options: api.SourceOptions | None = None,
+    source_options: SourceOptions | None = None,
     debounce: float | None = None,
     poll: float | None = None,
     now: Callable[[], datetime] = datetime.now,
     on_pass: Callable[[Any], None] | None = None,
 ) -> Daemon:
     """The daemon for ``vault`` with the sync, plan and discover tasks wired in."""
-    vault = api.check_vault(vault)
+    vault = check_vault(vault)
     return Daemon(
         vault,
         vault_tasks(vault, config_path, source_options),
