@@ -184,7 +184,7 @@ def bench_refs(n: int) -> dict[str, Any]:
     """(e) cached reference resolution for ``n`` items, in its own process."""
     code = (
         "import json, sys\n"
-        "from zotsync.refs.resolve import bench_cached_resolution\n"
+        "from zotsync.refs.bench import bench_cached_resolution\n"
         "print(json.dumps({'seconds': bench_cached_resolution(int(sys.argv[1]))}))\n"
     )
     run = run_child([sys.executable, "-c", code, str(n)], env=offline_env())

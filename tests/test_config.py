@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zotsync.config import Config, parse_config, set_config_keys
+from zotsync.config import Config, parse_config
+from zotsync.config_record import set_config_keys
 from zotsync.errors import EXIT_USAGE, ConfigError
 
 

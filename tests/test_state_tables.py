@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from zotsync.state.db import MIGRATIONS, ItemState, StateDB
+from zotsync.state.db import ItemState, StateDB
+from zotsync.state.migrations import MIGRATIONS
 from zotsync.state.papers import (
     index_note_paths,
     live_notes,

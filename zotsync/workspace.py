@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zotsync.config import CONFIG_NAME, Config, load_config, parse_config, set_config_keys
+from zotsync.config import CONFIG_NAME, Config, load_config, parse_config
+from zotsync.config_record import set_config_keys
 from zotsync.errors import ConfigError, SourceUnavailable, ZotsyncError
 from zotsync.state.db import StateDB
 from zotsync.vault.atomic import file_sig, write_atomic

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zotsync.config import CONFIG_NAME, parse_config, set_config_keys
+from zotsync.config import CONFIG_NAME, parse_config
+from zotsync.config_record import set_config_keys
 from zotsync.errors import ConfigError
 from zotsync.render.templates import packaged_vault_template
 from zotsync.vault.atomic import write_atomic

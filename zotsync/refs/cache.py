@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from zotsync.state.db import ensure_cache_table
+from zotsync.state.migrations import ensure_cache_table
 
 
 def _utcnow() -> datetime:

@@ -28,13 +28,12 @@ The tree itself (:class:`~zotsync.render.html_tree.Node`, :func:`parse_html`) li
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-from urllib.parse import unquote
 
 from zotsync.model import Annotation, Attachment, LibraryRef
 from zotsync.render.annotations import deep_link
+from zotsync.render.html_text import backtick_fence, escape_lt, json_attr, strip_locator, wrap_text
 from zotsync.render.html_tree import (
     BLOCK,
     SKIP,
@@ -80,35 +79,8 @@ def html_to_markdown(
 
 
 def _plain_paragraph(text: str) -> str:
-    lines = [_escape_lt(line.strip()) for line in text.split("\n")]
+    lines = [escape_lt(line.strip()) for line in text.split("\n")]
     return "\n".join(line for line in lines if line)
-
-
-def _escape_lt(text: str) -> str:
-    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
-
-
-def _wrap(content: str, marker: str, end: str | None = None) -> str:
-    """``marker content end`` with surrounding spaces moved outside, as Markdown needs."""
-    if not content.strip():
-        return content
-    stripped = content.strip(" ")
-    lead = " " if content.startswith(" ") else ""
-    trail = " " if content.endswith(" ") else ""
-    return f"{lead}{marker}{stripped}{marker if end is None else end}{trail}"
-
-
-def _backtick_fence(text: str, minimum: int) -> str:
-    runs = [len(m) for m in re.findall(r"`+", text)]
-    return "`" * max(minimum, max(runs, default=0) + 1)
-
-
-def _json_attr(value: str) -> dict[str, object]:
-    try:
-        data = json.loads(unquote(value))
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 class _Renderer:
@@ -208,7 +180,7 @@ class _Renderer:
                     language = cls[len("language-") :]
         if code.endswith("\n"):
             code = code[:-1]
-        fence = _backtick_fence(code, 3)
+        fence = backtick_fence(code, 3)
         return f"{fence}{language}\n{code}\n{fence}"
 
     def table_block(self, node: Node) -> str:
@@ -252,7 +224,7 @@ class _Renderer:
 
         for index, child in enumerate(nodes):
             if isinstance(child, str):
-                add(_escape_lt(_WS.sub(" ", child.replace("\xa0", " "))))
+                add(escape_lt(_WS.sub(" ", child.replace("\xa0", " "))))
                 continue
             if "citation" in child.classes and child.tag == "span":
                 add(self.citation(child, pending))
@@ -293,7 +265,7 @@ class _Renderer:
             return ""
         if tag == "code":
             code = _WS.sub(" ", node.text())
-            fence = _backtick_fence(code, 1)
+            fence = backtick_fence(code, 1)
             pad = " " if code.startswith("`") or code.endswith("`") else ""
             return f"{fence}{pad}{code}{pad}{fence}" if code else ""
         if tag == "span" and "math" in node.classes:
@@ -306,7 +278,7 @@ class _Renderer:
         inner = self.inline(node.children, active | {marker} if marker else active)
         if not marker:
             return inner
-        return _wrap(inner, marker, end)
+        return wrap_text(inner, marker, end)
 
     @staticmethod
     def _format(node: Node) -> tuple[str, str | None]:
@@ -353,7 +325,7 @@ class _Renderer:
 
     def annotation_link(self, raw: str) -> str | None:
         """``[p. 12](zotero://open-pdf/…)`` for a ``data-annotation`` attribute, or None."""
-        data = _json_attr(raw)
+        data = json_attr(raw)
         ann_key = data.get("annotationKey")
         uri = data.get("attachmentURI")
         if not isinstance(ann_key, str) or not isinstance(uri, str):
@@ -384,7 +356,7 @@ class _Renderer:
 
     def citation(self, node: Node, deep: str | None) -> str:
         """A citation span: wikilinks for items in the library, else Zotero's own text."""
-        data = _json_attr(node.attrs.get("data-citation", ""))
+        data = json_attr(node.attrs.get("data-citation", ""))
         raw_items = data.get("citationItems")
         items = [i for i in raw_items if isinstance(i, dict)] if isinstance(raw_items, list) else []
         texts = [" ".join(c.text().split()) for c in find_class(node, "citation-item")]
@@ -401,21 +373,12 @@ class _Renderer:
                 linked_any = True
                 pieces.append(link if deep or not locator else f"{link}, p. {locator}")
             elif own:
-                pieces.append(_strip_locator(own, locator) if deep else own)
+                pieces.append(strip_locator(own, locator) if deep else own)
         if not linked_any and deep is None:
-            return _escape_lt(whole)
+            return escape_lt(whole)
         if not pieces:
             pieces = [whole.strip("()")] if whole.strip("()") else []
         head = "; ".join(pieces)
         if deep:
             return f"({head}, {deep})" if head else f"({deep})"
         return f"({head})"
-
-
-def _strip_locator(text: str, locator: str) -> str:
-    """``Vaswani et al., 2017, p. 12`` -> ``Vaswani et al., 2017`` (the deep link says p. 12)."""
-    if not locator:
-        return text
-    pattern = r",?\s*(?:pp?\.\s*)?" + re.escape(locator) + r"$"
-    stripped = re.sub(pattern, "", text)
-    return stripped or text

@@ -24,7 +24,7 @@ from typing import Protocol
 from zotsync.add.ids import arxiv_id_from_fields
 from zotsync.arxiv_api import ArxivPaper
 from zotsync.model import Item
-from zotsync.state.db import ensure_cache_table
+from zotsync.state.migrations import ensure_cache_table
 
 MISSING_TTL = timedelta(days=30)
 ENRICHED_FIELDS = ("abstractNote", "date")

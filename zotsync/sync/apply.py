@@ -29,7 +29,8 @@ from zotsync.vault.atomic import (
     write_atomic,
 )
 from zotsync.vault.foreign import held_keys, insert_after_frontmatter, policies_for
-from zotsync.vault.frontmatter import merge_owned, read_frontmatter, splice_frontmatter
+from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
+from zotsync.vault.frontmatter_merge import merge_owned
 from zotsync.vault.regions import landed_hash, parse_note, splice_regions, text_hash, user_segments
 
 CONFLICT_SUFFIX = " (zotsync conflict)"

@@ -22,7 +22,6 @@ Order of work and why:
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import threading
@@ -33,17 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from zotsync.config import CITEKEY_SOURCES, Config
-from zotsync.errors import ConflictError, NoteError, TemplateError, ZotsyncError
-from zotsync.library.status import frontmatter_meta
-from zotsync.model import Item, Library
+from zotsync.errors import ConflictError
+from zotsync.model import Library
 from zotsync.refs.resolve import RefGraph
-from zotsync.render.images import copy_annotation_images, note_image_paths
-from zotsync.render.note import render_note
 from zotsync.render.templates import Templates
 from zotsync.sources import Source
 from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync import incremental
+from zotsync.sync.actions import ActionRunner
 from zotsync.sync.adopt_step import claim_adopted, find_adoptions, settle_actions
 from zotsync.sync.apply import NoteWriter, Outcome, has_user_text
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
@@ -51,14 +48,11 @@ from zotsync.sync.former import carry_over
 from zotsync.sync.journal import (
     finish_renames,
     planned_renames,
-    recognise_own_write,
-    remember_writes,
 )
-from zotsync.sync.planner import Action, NoteSeen, mass_deletion, plan_actions
+from zotsync.sync.planner import NoteSeen, mass_deletion, plan_actions
 from zotsync.sync.results import BATCH_SIZE, REFS_RETRY_SECONDS, SyncOptions, SyncResult
 from zotsync.sync.snapshot import config_fingerprint, files_fingerprint, filter_collections
 from zotsync.vault.atomic import BatchCreate, FileSig, cleanup_temp_files
-from zotsync.vault.disk import stop_on_disk_error
 from zotsync.vault.scan import scan_notes
 
 log = logging.getLogger(__name__)
@@ -66,7 +60,7 @@ Progress = Callable[[int, int], None]
 RefResolver = Callable[[Library], RefGraph | None]
 
 
-class Engine:
+class Engine(ActionRunner):
     """Runs sync passes for one vault; the caller holds the vault lock."""
 
     def __init__(
@@ -339,201 +333,6 @@ class Engine:
                 return False
             seen += 1
         return seen == len(live)
-
-    def _execute(
-        self,
-        action: Action,
-        items: dict,
-        states: dict[str, ItemState],
-        placements: dict[str, Placement],
-        contexts: dict,
-        hashes: dict[str, str],
-        writer: NoteWriter,
-        options: SyncOptions,
-        result: SyncResult,
-    ) -> None:
-        label = self.config.library
-        kind = action.kind
-        if kind in ("unchanged", "skip"):
-            if action.key in items:  # a note marked deleted earlier is no item of this count
-                result.unchanged += kind == "unchanged"
-                result.tombstoned += kind == "skip"  # in Zotero, but its note was deleted
-            return
-        if kind == "duplicate":
-            result.failed += 1
-            result.errors.append(
-                f"{action.key}: several notes claim this item ({', '.join(action.paths)}); "
-                "remove or rename the extra copies' zotero-key"
-            )
-            return
-        old = states.get(action.key)
-        state = replace(old) if old else ItemState(library=label, key=action.key)
-        try:
-            outcome: Outcome | None = None
-            if kind == "forget":
-                adopter = self._retired.get(action.key)
-                if adopter is not None and adopter not in self._landed:
-                    return  # its note's new owner failed: keep the row for the next run
-                if not options.dry_run:
-                    self.state.delete_item(label, action.key)
-                return
-            if kind == "tombstone":
-                state.tombstone = True
-                state.path = None
-                outcome = Outcome("tombstoned", None)
-            elif kind == "delete":
-                outcome = writer.delete(
-                    state, action.path or "", archive=self.config.archive_folder
-                )
-            else:
-                item = items[action.key]
-                placement = placements[action.key]
-                links = contexts[action.key]
-                if (
-                    self.config.source != "demo"
-                    and item.library
-                    and self.vault
-                    and not options.dry_run
-                ):
-                    links.image_paths = self._images(item)
-                rendered = render_note(
-                    item,
-                    links,
-                    self.templates,
-                    callouts=self.config.callouts,
-                    include_auto_tags=self.config.automatic_tags,
-                    with_ref_links=self.config.refs.frontmatter_links,
-                )
-                state.title = item.title
-                forced = None
-                if action.key in options.status_updates:
-                    forced = {"status": options.status_updates[action.key]}
-                if kind == "create":
-                    outcome = writer.create(state, rendered, placement.target, self._batch)
-                    if not options.dry_run:
-                        state.input_hash = hashes[action.key].removeprefix("forced:")
-                        self._staged.append((state, self.vault / placement.target, outcome))
-                        self._staged_fm[action.key] = rendered.frontmatter
-                        self._count(outcome, result, action)
-                        return
-                else:
-                    if not options.dry_run:  # a kill after the write must not look like a user edit
-                        recognise_own_write(
-                            self.vault, state, action.path, self._pending_writes.get(action.key)
-                        )
-                        remember_writes(self.state, label, {action.key: rendered.regions})
-                    outcome = writer.update(
-                        state,
-                        rendered,
-                        action.path or placement.target,
-                        placement.target,
-                        forced=forced,
-                        adopt=kind == "adopt",
-                        overwrite_conflicts=options.overwrite_conflicts,
-                    )
-                state.input_hash = hashes[action.key].removeprefix("forced:").removeprefix("None")
-            self._count(outcome, result, action)
-            if not options.dry_run:
-                with self.state.transaction():
-                    self.state.put_item(state)
-                    self._landed.add(action.key)
-                    self.state.clear_pending_write(label, action.key)
-        except TemplateError:
-            raise  # the template is broken for every note: stop with its file and line (exit 2)
-        except (ZotsyncError, OSError) as exc:
-            stop_on_disk_error(exc)  # a full or read-only disk stops the pass: one message
-            result.failed += 1
-            message = exc.message if isinstance(exc, ZotsyncError) else str(exc)
-            result.errors.append(f"{action.path or action.key}: {message}")
-            log.warning("%s: %s", action.path or action.key, message)
-            if isinstance(exc, NoteError) and exc.fix:
-                result.errors[-1] += f" (fix: {exc.fix})"
-
-    def _flush(self, result: SyncResult) -> None:
-        """Land the staged new notes and record their state rows in one transaction."""
-        if not self._staged:
-            return
-        staged, self._staged = self._staged, []
-        pending = {s.key: s.regions for s, _, _ in staged}
-        remember_writes(self.state, self.config.library, pending, hashed=True)
-        try:
-            landed = self._batch.commit()
-        except OSError as exc:
-            self._batch.abort()
-            landed = {path: exc for _, path, _ in staged}
-        with self.state.transaction():
-            for state, path, outcome in staged:
-                sig = landed.get(path)
-                if isinstance(sig, FileSig):
-                    state.mtime_ns, state.size, state.ino = sig.mtime_ns, sig.size, sig.ino
-                    self.state.put_item(state)
-                    self.state.clear_pending_write(self.config.library, state.key)
-                    result.written_frontmatter[state.key] = (
-                        f"{sig.mtime_ns}:{sig.size}:{sig.ino}",
-                        json.dumps(frontmatter_meta(self._staged_fm.pop(state.key, {}))),
-                    )
-                    continue
-                result.created -= 1
-                result.failed += 1
-                message = sig.message if isinstance(sig, ZotsyncError) else str(sig)
-                result.errors.append(f"{outcome.path}: {message}")
-
-    def _images(self, item: Item) -> dict[str, str]:
-        """Copy the item's image/ink annotation renders and note images into the vault.
-
-        Returns annotation or attachment key -> vault path, for the callouts' and the
-        converted notes' embeds. A failed copy is logged; the note then says the image is
-        missing, and the next sync tries again.
-        """
-        data_dir = self.source_data_dir()
-        if data_dir is None:
-            return {}
-        paths: dict[str, str] = {}
-        try:
-            paths.update(
-                copy_annotation_images(
-                    item, data_dir=data_dir, vault=self.vault, folder=self.config.attachments_folder
-                )
-            )
-            if any("data-attachment-key" in note.html for note in item.notes):
-                paths.update(
-                    note_image_paths(
-                        item,
-                        data_dir=data_dir,
-                        vault=self.vault,
-                        folder=self.config.attachments_folder,
-                    )
-                )
-        except (OSError, ZotsyncError) as exc:
-            log.warning("%s: could not copy images: %s", item.key, exc)
-        return paths
-
-    def source_data_dir(self) -> Path | None:
-        """Zotero's data folder when the source knows it (sqlite; bbt-json from its paths)."""
-        return Path(self._data_dir) if self._data_dir else None
-
-    def _count(self, outcome: Outcome | None, result: SyncResult, action: Action) -> None:
-        if outcome is None:
-            return
-        kind = outcome.kind
-        if action.key in self._adopted and kind in ("updated", "unchanged"):
-            result.adopted += 1
-        elif kind == "created":
-            result.created += 1
-        elif kind == "updated":
-            result.updated += 1
-        elif kind == "renamed":
-            result.renamed += 1
-            result.renames.append((outcome.detail, outcome.path or ""))
-        elif kind in ("trashed", "marked-deleted"):
-            result.trashed += 1
-        elif kind == "tombstoned":
-            result.tombstoned += 1
-        else:
-            result.unchanged += 1
-        if outcome.conflicts:
-            result.conflicts += 1
-            result.conflict_paths.append(outcome.path or action.key)
 
 
 def _stays(vault: Path, rel: str, config: Config) -> bool:
