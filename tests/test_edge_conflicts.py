@@ -71,7 +71,8 @@ def test_an_unchanged_conflict_is_not_written_twice(tmp_path: Path) -> None:
     s = _conflicted(tmp_path)
     assert s.sync().exit_code == EXIT_CONFLICT
     before = {p: p.read_bytes() for p in s.files()}
-    assert s.sync("--full").exit_code == EXIT_OK  # nothing new: the conflict is reported once
+    # nothing new is written, and the open conflict still needs the user: exit 4 again
+    assert s.sync("--full").exit_code == EXIT_CONFLICT
     assert {p: p.read_bytes() for p in s.files()} == before
 
 

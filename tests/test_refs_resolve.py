@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from zotsync.model import Item, with_base_fields
+from zotsync.refs.bench import bench_cached_resolution
 from zotsync.refs.cache import RefCache
 from zotsync.refs.match import LibraryIndex
 from zotsync.refs.resolve import (
     RefGraph,
-    bench_cached_resolution,
     related_links,
     resolve_references,
 )

@@ -253,7 +253,7 @@ def test_missing_bib_file_exits_3_with_the_fix(
 ) -> None:
     result = run_cli("sync", "--vault", vault, "--bibtex", tmp_path / "nope.bib")
     assert result.exit_code == 3
-    assert "does not exist" in result.stderr and "--bibtex" in result.stderr
+    assert "not found" in result.stderr and "--bibtex" in result.stderr
 
 
 def test_half_written_file_is_read_again(tmp_path: Path) -> None:

@@ -13,10 +13,10 @@ from zotsync.errors import NoteError
 from zotsync.vault.frontmatter import (
     dump_value,
     entries,
-    merge_owned,
     read_frontmatter,
     splice_frontmatter,
 )
+from zotsync.vault.frontmatter_merge import merge_owned
 from zotsync.vault.regions import parse_note
 
 USER_NOTE = """---

@@ -145,6 +145,8 @@ def record_after_success(vault: Path, config_path: Path | None, opts: SourceOpti
 SOURCE_FILES = {
     "sqlite": ("zotero_db", "--zotero-db", "Zotero database"),
     "bbt-json": ("bbt_json", "--bbt-json", "Better BibTeX export"),
+    "bibtex": ("bibtex", "--bibtex", "BibTeX file"),
+    "csl-json": ("csl_json", "--csl-json", "CSL-JSON export"),
 }
 
 

@@ -143,7 +143,9 @@ def sync_summary(report: api.SyncReport) -> dict[str, Any]:
 def sync_exit_code(result: SyncResult) -> int:
     """4 when the pass left a conflict for the user (it needs them more than a failed item
     does), else 1 when an item failed, else 0 — the contract's codes (PRODUCT.md)."""
-    if result.conflicts or result.ambiguous:  # an ambiguous adoption claim needs them too
+    if (
+        result.conflicts or result.ambiguous or result.conflicts_open
+    ):  # an ambiguous adoption claim needs them too
         return EXIT_CONFLICT
     return EXIT_PARTIAL if result.failed else EXIT_OK
 
@@ -160,6 +162,11 @@ def summary_line(c: dict[str, int]) -> str:
         line += f"; {c['trashed']} deleted in Zotero (notes marked or moved to the trash)"
     if c["conflicts"]:
         line += f"; {c['conflicts']} conflicts"
+    elif c.get("conflicts_open"):
+        line += (
+            f"; {c['conflicts_open']} conflicts still open (merge the conflict file into the"
+            " note's region, or `sync --overwrite-conflicts`)"
+        )
     if c["failed"]:
         line += f"; {c['failed']} failed"
     return line

@@ -136,6 +136,8 @@ def _sync_locked(
             resolve_refs=resolve if resolver is not None and config.refs.enabled else None,
         )  # fmt: skip
         result = engine.run(options)
+        # a conflict left by an earlier pass still needs the user: the sync says so (exit 4)
+        result.conflicts_open = state.count_conflicts()
         report = SyncReport(result)
         graph = graph_box.get("graph")
         if graph is not None:

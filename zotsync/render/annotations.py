@@ -32,7 +32,10 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from zotsync.model import Annotation, Attachment, Item, LibraryRef, Position
-from zotsync.vault.safe_links import link_text, safe_target
+from zotsync.vault.safe_links import defuse_links, link_text, safe_target
+
+#: what a Zotero key looks like (8 of [A-Z0-9]); anything else cannot become a block id
+_KEY = re.compile(r"[A-Za-z0-9]{1,32}")
 
 #: Zotero's annotation palette (reader and note editor), hex -> name.
 COLOR_NAMES: dict[str, str] = {
@@ -230,7 +233,11 @@ def annotation_views(
     image_paths = image_paths or {}
     views: list[AnnotationView] = []
     for attachment in item.attachments:
+        if not _KEY.fullmatch(attachment.key):
+            continue  # keys become block ids and link parts: a malformed one is dropped
         for ann in _sorted(attachment.annotations):
+            if not _KEY.fullmatch(ann.key):
+                continue
             if isinstance(ann.position, Position):  # parse a lazy Position once, not per use
                 ann = dataclasses.replace(ann, position=ann.position.as_dict())
             elif not isinstance(ann.position, dict):
@@ -258,7 +265,7 @@ def annotation_views(
                     page_label=label,
                     page=page,
                     link=safe_target(deep_link(item.library, attachment, ann)) or "",
-                    text=callout_safe(ann.text),
+                    text=callout_safe(defuse_links(ann.text)),  # PDF text makes no link
                     comment=callout_safe(ann.comment),
                     tags=tuple(t for t in (obsidian_tag(tag.name) for tag in ann.tags) if t),
                     author=link_text(ann.author),

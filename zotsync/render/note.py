@@ -230,7 +230,10 @@ def note_context(
         "authors": [link_text(c.name) for c in item.creators],
         "creators": item.creators,
         "year": item.year or "",
-        "venue": item.fields.get("publicationTitle") or item.fields.get("conferenceName") or "",
+        # Zotero text shown in the header: it cannot make a link
+        "venue": heading_text(
+            item.fields.get("publicationTitle") or item.fields.get("conferenceName") or ""
+        ),
         "date": item.fields.get("date", ""),
         # these three go into link targets (``https://doi.org/{{ doi }}``, also in templates
         # copied into vaults long ago): encoded, and a URL of another scheme is dropped

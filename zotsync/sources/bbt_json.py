@@ -28,10 +28,11 @@ import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from zotsync.errors import SourceUnavailable
 from zotsync.model import BASE_FIELDS, Item, Library, LibraryRef
+from zotsync.sources.json_guard import GuardedReader
 from zotsync.sources.zotero_json import JsonObj, items_from_objects, parse_collections
 
 #: what a BBT JSON export does not carry (see module doc)
@@ -274,11 +275,13 @@ def stream_library(path: Path) -> Library:
             if head[:1] != b"{":
                 raise _NotBbt
             f.seek(0)
-            raw_colls: object = next(ijson.items(_Guarded(f), "collections", use_float=True), {})
+            raw_colls: object = next(
+                ijson.items(GuardedReader(f), "collections", use_float=True), {}
+            )
             f.seek(0)
             assembler = _Assembler(raw_colls)
             seen = False
-            for entry in ijson.items(_Guarded(f), "items.item", use_float=True):
+            for entry in ijson.items(GuardedReader(f), "items.item", use_float=True):
                 seen = True
                 assembler.add(entry)
             if not seen:
@@ -293,31 +296,6 @@ def stream_library(path: Path) -> Library:
 
 class _NotBbt(Exception):
     """The file is JSON-ish but not an object with ``items``."""
-
-
-MAX_RUN = 256  # opening brackets in a row: far beyond any export, far below what hurts
-_OPENERS = bytes.maketrans(b"{", b"[")
-
-
-class _Guarded:
-    """A binary file that refuses absurd nesting before ijson sees it.
-
-    ijson keeps the path of every open level as a string, so a 100,000-deep ``[[[[…`` costs
-    memory quadratic in the depth (gigabytes). Runs of opening brackets (whitespace between
-    them ignored) longer than :data:`MAX_RUN` are refused as not a complete export.
-    """
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.tail = b""
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.raw.read(size)
-        squeezed = self.tail + chunk.translate(_OPENERS, b" \t\r\n")
-        if b"[" * MAX_RUN in squeezed:
-            raise ValueError(f"nested more than {MAX_RUN} levels deep")
-        self.tail = squeezed[-MAX_RUN:]
-        return chunk
 
 
 class BbtJsonSource:

@@ -28,6 +28,7 @@ import ijson
 
 from zotsync.errors import SourceUnavailable
 from zotsync.model import Creator, Item, Library, Tag, with_base_fields
+from zotsync.sources.json_guard import GuardedReader
 
 #: CSL type → Zotero item type (Zotero's own mapping, zotero-schema ``csl.types``)
 ITEM_TYPES = {
@@ -252,7 +253,7 @@ class CslJsonSource:
             try:
                 library = self._parse()
                 break
-            except (ijson.JSONError, UnicodeDecodeError):
+            except (ijson.JSONError, ValueError, UnicodeDecodeError, RecursionError):
                 if attempt + 1 == self._retries:  # the exporter may be rewriting it
                     raise SourceUnavailable(
                         f"{self.path} is not a complete JSON file",
@@ -271,8 +272,10 @@ class CslJsonSource:
             start = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
             f.seek(0)
             if start == b"[":
-                return library_from_csl(ijson.items(f, "item", use_float=True))
-            top_keys = (v for p, e, v in ijson.parse(f) if p == "" and e == "map_key")
+                return library_from_csl(ijson.items(GuardedReader(f), "item", use_float=True))
+            top_keys = (
+                v for p, e, v in ijson.parse(GuardedReader(f)) if p == "" and e == "map_key"
+            )
             if start == b"{" and "items" in top_keys:
                 raise SourceUnavailable(
                     f"{self.path} is a Better BibTeX JSON export, not CSL-JSON",

@@ -120,7 +120,7 @@ def _connect_ro(path: Path) -> sqlite3.Connection:
     and ``immutable`` keeps SQLite from creating a ``-shm`` file (a read-only command must not)."""
     wal = path.with_name(path.name + "-wal")
     query = "?mode=ro" if wal.exists() else "?mode=ro&immutable=1"
-    return sqlite3.connect(path.as_uri() + query, uri=True)
+    return sqlite3.connect(path.resolve().as_uri() + query, uri=True)
 
 
 def move_aside(path: Path) -> Path:

@@ -258,8 +258,10 @@ class NoteWriter:
         a no-op); otherwise the existing ones are backed up and the rendering goes to the first
         free name, created so that it fails rather than replace a file that appeared meanwhile.
         """
+        # the key the scan finds notes by is renamed, so the copy never claims the item
+        identity = "zotero-key" if "zotero-key" in rendered.frontmatter else "citekey"
         fm = {
-            ("zotsync-conflict-of" if k == "zotero-key" else k): v
+            ("zotsync-conflict-of" if k == identity else k): v
             for k, v in rendered.frontmatter.items()
         }
         text = RenderedNote(fm, rendered.regions, rendered.body).new_note_text()

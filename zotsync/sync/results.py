@@ -53,6 +53,8 @@ class SyncResult:
     #: items left alone because several files/items match each other (exit 4), as dicts
     ambiguous: list[dict[str, object]] = field(default_factory=list)
     tombstoned: int = 0
+    #: notes whose managed region still holds the user's edit (a conflict not yet resolved)
+    conflicts_open: int = 0
     actions: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     conflict_paths: list[str] = field(default_factory=list)
@@ -85,5 +87,6 @@ class SyncResult:
             "items",
             "adopted",
             "tombstoned",
+            "conflicts_open",
         )
         return {k: getattr(self, k) for k in keys}

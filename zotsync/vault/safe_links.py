@@ -76,7 +76,12 @@ def heading_text(text: str) -> str:
     markup Zotero allows in titles (``<i>``, ``<sub>``) is left to render. Idempotent, so a
     heading read back from a note gives the same heading again.
     """
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    return defuse_links(" ".join(_CONTROL.sub(" ", text).split()))
+
+
+def defuse_links(text: str) -> str:
+    """``text`` (lines kept) with every sequence that would make a link escaped: ``[[``,
+    ``](``, ``][`` and ``<scheme:``. Idempotent; ``[draft]`` stays as typed."""
     text = re.sub(r"(?<!\\)\[\[", r"\\[\\[", text)
     text = re.sub(r"(?<!\\)<(?=[A-Za-z][A-Za-z0-9+.-]{1,31}:)", r"\\<", text)  # <scheme:…>
     return re.sub(r"(?<!\\)\](?=[(\[])", r"\\]", text)
