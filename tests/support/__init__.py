@@ -1,0 +1,1 @@
+"""Helpers the tests share: harnesses, the source contract, crash and state-machine tools."""
