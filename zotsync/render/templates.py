@@ -79,6 +79,7 @@ class Templates:
         self.dirs = dirs
         self.vault = vault
         self._env: jinja2.Environment | None = None
+        self._default: dict[str, bool] = {}
         self._cache: dict[str, jinja2.Template] = {}
 
     @property
@@ -150,7 +151,15 @@ class Templates:
             ) from exc
 
     def is_default(self, name: str) -> bool:
-        """True when the vault's copy of ``name`` is missing or equal to the packaged one."""
+        """True when the vault's copy of ``name`` is missing or equal to the packaged one.
+
+        Asked once per rendered note; answered once per template (a pass renders with one set).
+        """
+        if name not in self._default:
+            self._default[name] = self._compare_default(name)
+        return self._default[name]
+
+    def _compare_default(self, name: str) -> bool:
         packaged = packaged_template_dir() / name
         for folder in self.dirs[:-1]:
             own = Path(folder) / name

@@ -203,13 +203,14 @@ class BatchCreate:
 
     def __init__(self) -> None:
         self._pending: list[tuple[Path, Path]] = []
+        self._checked: set[str] = set()  # folders confined in this batch (see check_write)
 
     def __len__(self) -> int:
         return len(self._pending)
 
     def add(self, path: Path, data: bytes) -> None:
         """Stage ``data`` as the new file ``path`` (which must not exist at commit time)."""
-        check_write(path)
+        check_write(path, self._checked)
         tmp = temp_name(path)
         try:
             fd = os.open(

@@ -88,17 +88,25 @@ def pop(vault: Path) -> None:
             _active.remove(Path(vault))
 
 
-def check_write(path: Path) -> None:
+def check_write(path: Path, checked: set[str] | None = None) -> None:
     """Refuse ``path`` unless it lies inside the vault whose lock this process holds.
 
     With no vault lock held (unit tests of the low-level writers, the ``--ics`` file a user
     names after the lock is released) there is nothing to compare with and the call is a no-op.
+    ``checked`` lets a batch of writes resolve each folder once (its folders are made by the
+    same pass, a moment before).
     """
     with _lock:
         vault = _active[-1] if _active else None
         named = Path(os.path.abspath(path)) in _user_named
-    if vault is not None and not named:
-        confine(vault, path)
+    if vault is None or named:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if checked is not None and folder in checked and not os.path.islink(path):
+        return  # the folder was checked in this batch, and the name is no link: inside too
+    confine(vault, path)
+    if checked is not None:
+        checked.add(folder)
 
 
 @contextmanager

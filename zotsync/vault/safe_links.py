@@ -82,6 +82,8 @@ def heading_text(text: str) -> str:
 def defuse_links(text: str) -> str:
     """``text`` (lines kept) with every sequence that would make a link escaped: ``[[``,
     ``](``, ``][`` and ``<scheme:``. Idempotent; ``[draft]`` stays as typed."""
+    if "[" not in text and "]" not in text and "<" not in text:
+        return text  # most text: nothing that could make a link
     text = re.sub(r"(?<!\\)\[\[", r"\\[\\[", text)
     text = re.sub(r"(?<!\\)<(?=[A-Za-z][A-Za-z0-9+.-]{1,31}:)", r"\\<", text)  # <scheme:…>
     return re.sub(r"(?<!\\)\](?=[(\[])", r"\\]", text)
