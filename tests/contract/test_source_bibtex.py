@@ -289,7 +289,7 @@ def test_a_file_being_rewritten_is_read_again_until_whole(
     def exporter_finishes(_seconds: float) -> None:
         bib.write_text(LATEX_BIB, encoding="utf-8")
 
-    monkeypatch.setattr("zotsync.sources.bibtex.time.sleep", exporter_finishes)
+    monkeypatch.setattr("zotsync.sources.export_file.time.sleep", exporter_finishes)
     library = BibtexSource(bib, retries=3).read()
     assert library.problems == [] and len(library.items) == 4
 

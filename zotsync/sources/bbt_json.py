@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from zotsync.errors import SourceUnavailable
 from zotsync.model import BASE_FIELDS, Item, Library, LibraryRef
+from zotsync.sources.export_file import ExportFile
 from zotsync.sources.json_guard import GuardedReader
 from zotsync.sources.zotero_json import JsonObj, items_from_objects, parse_collections
 
@@ -298,60 +298,24 @@ class _NotBbt(Exception):
     """The file is JSON-ish but not an object with ``items``."""
 
 
-class BbtJsonSource:
+class BbtJsonSource(ExportFile):
     """A BBT JSON export file, re-read (as a stream) when it changes."""
 
     name = "bbt-json"
+    what = "the Better BibTeX export"
+    option = "--bbt-json"
+    how = (
+        "in Zotero: File → Export Library…, format 'Better BibTeX JSON', tick "
+        "'Keep updated', save it there (or pass --bbt-json PATH)"
+    )
+    incomplete = "is not a complete JSON export"
+    incomplete_fix = "wait for Better BibTeX to finish writing it, or re-export"
 
-    def __init__(self, path: Path, *, retries: int = 3, retry_delay: float = 0.2) -> None:
-        self.path = Path(path)
-        self._retries = retries
-        self._retry_delay = retry_delay
-        self._seen: tuple[int, int] | None = None
-        self._library: Library | None = None
-
-    def watch_paths(self) -> list[Path]:
-        return [self.path]
-
-    def _stamp(self) -> tuple[int, int]:
+    def _parse(self, last: bool) -> Library:
         try:
-            st = self.path.stat()
-        except OSError:
+            return stream_library(self.path)
+        except _NotBbt:
             raise SourceUnavailable(
-                f"the Better BibTeX export {self.path} does not exist",
-                fix="in Zotero: File → Export Library…, format 'Better BibTeX JSON', tick "
-                "'Keep updated', save it there (or pass --bbt-json PATH)",
+                f"{self.path} is not a Better BibTeX JSON export (no 'items')",
+                fix="export with the 'Better BibTeX JSON' format, not CSL JSON or BibTeX",
             ) from None
-        return st.st_mtime_ns, st.st_size
-
-    def read(self) -> Library:
-        stamp = self._stamp()
-        if self._library is not None and stamp == self._seen:
-            return self._library
-        self._library = None  # the old library is not kept alive while the new one is built
-        for attempt in range(self._retries):
-            try:
-                library = stream_library(self.path)
-                if self._stamp() == stamp:
-                    break
-                raise ValueError("rewritten while being read")
-            except _NotBbt:
-                raise SourceUnavailable(
-                    f"{self.path} is not a Better BibTeX JSON export (no 'items')",
-                    fix="export with the 'Better BibTeX JSON' format, not CSL JSON or BibTeX",
-                ) from None
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                if attempt + 1 == self._retries:  # BBT may be half-way through rewriting it
-                    raise SourceUnavailable(
-                        f"{self.path} is not a complete JSON export",
-                        fix="wait for Better BibTeX to finish writing it, or re-export",
-                    ) from None
-                time.sleep(self._retry_delay)
-                stamp = self._stamp()
-            except OSError as exc:
-                raise SourceUnavailable(
-                    f"cannot read the Better BibTeX export {self.path}: {exc.strerror or exc}",
-                    fix="check that the file is a readable regular file (or pass --bbt-json PATH)",
-                ) from None
-        self._library, self._seen = library, stamp
-        return self._library

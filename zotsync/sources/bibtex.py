@@ -28,7 +28,6 @@ is left alone rather than treated as deleted. The rest of the file syncs.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
@@ -36,6 +35,7 @@ from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from zotsync.errors import SourceUnavailable
 from zotsync.model import Attachment, Creator, Item, Library, LinkMode, Tag, with_base_fields
 from zotsync.sources.bibtex_parse import NAME_FIELDS, PersonName, parse_bibtex
+from zotsync.sources.export_file import ExportFile, Incomplete
 
 #: BibTeX/BibLaTeX entry type → Zotero item type
 ITEM_TYPES = {
@@ -278,54 +278,30 @@ def library_from_bibtex(text: str, *, base: Path | None = None) -> Library:
     return library
 
 
-class BibtexSource:
+class BibtexSource(ExportFile):
     """A ``.bib`` file, re-read when its ``(mtime_ns, size)`` changes."""
 
     name = "bibtex"
+    what = "the BibTeX file"
+    option = "--bibtex"
+    how = (
+        "pass --bibtex PATH (in Zotero with Better BibTeX: File → Export Library…, "
+        "format 'Better BibLaTeX', tick 'Keep updated')"
+    )
+    incomplete = "stops inside an entry (half-written?)"
+    incomplete_fix = "wait for the export to finish, or export again"
+    retry_on = (Incomplete,)
 
-    def __init__(self, path: Path, *, retries: int = 3, retry_delay: float = 0.2) -> None:
-        self.path = Path(path)
-        self._retries = retries
-        self._retry_delay = retry_delay
-        self._seen: tuple[int, int] | None = None
-        self._library: Library | None = None
-
-    def watch_paths(self) -> list[Path]:
-        return [self.path]
-
-    def _stamp(self) -> tuple[int, int]:
+    def _parse(self, last: bool) -> Library:
         try:
-            st = self.path.stat()
-        except OSError:
+            text = self.path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
             raise SourceUnavailable(
-                f"the BibTeX file {self.path} does not exist",
-                fix="pass --bibtex PATH (in Zotero with Better BibTeX: File → Export Library…, "
-                "format 'Better BibLaTeX', tick 'Keep updated')",
+                f"{self.path} is not UTF-8 text", fix="save the .bib file as UTF-8"
             ) from None
-        if not self.path.is_file():
-            raise SourceUnavailable(f"{self.path} is not a file", fix="pass --bibtex PATH")
-        return st.st_mtime_ns, st.st_size
-
-    def read(self) -> Library:
-        stamp = self._stamp()
-        if self._library is not None and stamp == self._seen:
-            return self._library
-        for attempt in range(self._retries):
-            try:
-                text = self.path.read_text(encoding="utf-8-sig")
-            except UnicodeDecodeError:
-                raise SourceUnavailable(
-                    f"{self.path} is not UTF-8 text", fix="save the .bib file as UTF-8"
-                ) from None
-            except OSError as exc:
-                raise SourceUnavailable(f"cannot read {self.path}: {exc.strerror}") from None
-            library = library_from_bibtex(text, base=self.path.parent)
-            # a file caught half-written (the exporter is rewriting it) stops inside an
-            # entry, or changes under us: read it again after a pause
-            cut = bool(library.problems) and not text.rstrip().endswith(("}", ")"))
-            if (not cut and self._stamp() == stamp) or attempt + 1 == self._retries:
-                break
-            time.sleep(self._retry_delay)
-            stamp = self._stamp()
-        self._library, self._seen = library, stamp
+        library = library_from_bibtex(text, base=self.path.parent)
+        # a file caught half-written (the exporter is rewriting it) stops inside an entry: read
+        # it again after a pause; the last try keeps what it found (its problems are reported)
+        if library.problems and not text.rstrip().endswith(("}", ")")) and not last:
+            raise Incomplete("stops inside an entry")
         return library

@@ -19,15 +19,14 @@ a pause, as for ``bbt-json``.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import ijson
 
 from zotsync.errors import SourceUnavailable
 from zotsync.model import Creator, Item, Library, Tag, with_base_fields
+from zotsync.sources.export_file import ExportFile
 from zotsync.sources.json_guard import GuardedReader
 
 #: CSL type → Zotero item type (Zotero's own mapping, zotero-schema ``csl.types``)
@@ -217,56 +216,21 @@ def library_from_csl(entries: Iterable[object]) -> Library:
     return library
 
 
-class CslJsonSource:
+class CslJsonSource(ExportFile):
     """A CSL-JSON file, re-read when its ``(mtime_ns, size)`` changes."""
 
     name = "csl-json"
+    what = "the CSL-JSON file"
+    option = "--csl-json"
+    how = (
+        "pass --csl-json PATH (in Zotero: File → Export Library…, format "
+        "'CSL JSON' or Better BibTeX's 'Better CSL JSON' with 'Keep updated')"
+    )
+    incomplete = "is not a complete JSON file"
+    incomplete_fix = "wait for the export to finish, or export again as CSL JSON"
+    retry_on = (ijson.JSONError, ValueError, UnicodeDecodeError, RecursionError)
 
-    def __init__(self, path: Path, *, retries: int = 3, retry_delay: float = 0.2) -> None:
-        self.path = Path(path)
-        self._retries = retries
-        self._retry_delay = retry_delay
-        self._seen: tuple[int, int] | None = None
-        self._library: Library | None = None
-
-    def watch_paths(self) -> list[Path]:
-        return [self.path]
-
-    def _stamp(self) -> tuple[int, int]:
-        try:
-            st = self.path.stat()
-        except OSError:
-            raise SourceUnavailable(
-                f"the CSL-JSON file {self.path} does not exist",
-                fix="pass --csl-json PATH (in Zotero: File → Export Library…, format "
-                "'CSL JSON' or Better BibTeX's 'Better CSL JSON' with 'Keep updated')",
-            ) from None
-        if not self.path.is_file():
-            raise SourceUnavailable(f"{self.path} is not a file", fix="pass --csl-json PATH")
-        return st.st_mtime_ns, st.st_size
-
-    def read(self) -> Library:
-        stamp = self._stamp()
-        if self._library is not None and stamp == self._seen:
-            return self._library
-        for attempt in range(self._retries):
-            try:
-                library = self._parse()
-                break
-            except (ijson.JSONError, ValueError, UnicodeDecodeError, RecursionError):
-                if attempt + 1 == self._retries:  # the exporter may be rewriting it
-                    raise SourceUnavailable(
-                        f"{self.path} is not a complete JSON file",
-                        fix="wait for the export to finish, or export again as CSL JSON",
-                    ) from None
-                time.sleep(self._retry_delay)
-                stamp = self._stamp()
-            except OSError as exc:
-                raise SourceUnavailable(f"cannot read {self.path}: {exc.strerror}") from None
-        self._library, self._seen = library, stamp
-        return library
-
-    def _parse(self) -> Library:
+    def _parse(self, last: bool) -> Library:
         """Stream the array item by item (ijson): a big export is never held as one document."""
         with open(self.path, "rb") as f:
             start = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
