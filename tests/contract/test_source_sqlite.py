@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from support.source_contract import MakeSource, SourceContract
 
-import zotsync.sources.sqlite as sqlite_source
+import zotsync.sources.sqlite_copy as sqlite_copy
 from zotsync.errors import EXIT_SOURCE_UNAVAILABLE, ConfigError, SourceUnavailable
 from zotsync.model import ChildNote, Collection, Creator, Item, Library, LibraryRef, Tag
 from zotsync.sources.datadir import find_zotero_db, zotero_version
@@ -235,8 +235,8 @@ def test_database_that_keeps_changing_while_copied_is_source_unavailable(
             fh.write(b"\0")
         return out
 
-    monkeypatch.setattr(sqlite_source.shutil, "copyfile", copy_then_touch)
-    monkeypatch.setattr(sqlite_source.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(sqlite_copy.shutil, "copyfile", copy_then_touch)
+    monkeypatch.setattr(sqlite_copy.time, "sleep", lambda _s: None)
     with pytest.raises(SourceUnavailable, match="changing"):
         SqliteSource(db, retries=3).read()
 
@@ -257,8 +257,8 @@ def test_copy_is_retried_until_consistent(tmp_path: Path, monkeypatch: pytest.Mo
             return out
         return real_copy(src, dst)
 
-    monkeypatch.setattr(sqlite_source.shutil, "copyfile", copy_once_torn)
-    monkeypatch.setattr(sqlite_source.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(sqlite_copy.shutil, "copyfile", copy_once_torn)
+    monkeypatch.setattr(sqlite_copy.time, "sleep", lambda _s: None)
     assert len(SqliteSource(db).read().items) == 5
     assert calls["n"] > 1
 

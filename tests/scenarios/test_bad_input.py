@@ -18,7 +18,6 @@ from click.testing import Result
 from conftest import MemorySource, folder_hash, note_path, paper, small_library, sync_memory, tree
 
 from zotsync.errors import EXIT_PARTIAL, EXIT_SOURCE_UNAVAILABLE, EXIT_USAGE
-from zotsync.sources import sqlite as sqlite_source
 from zotsync.sources import sqlite_copy
 from zotsync.vault.frontmatter import read_frontmatter
 
@@ -162,7 +161,7 @@ def test_db_that_cannot_be_copied_exits_3(
     def denied(src: object, dst: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(src))
 
-    monkeypatch.setattr(sqlite_source.shutil, "copyfile", denied)
+    monkeypatch.setattr(sqlite_copy.shutil, "copyfile", denied)
     result = run_cli("sync", "--vault", vault, "--zotero-db", db, "--no-refs")
     _assert_exit_3_with_fix(result)
     assert not list((vault / "Papers").glob("*.md"))
@@ -177,7 +176,7 @@ def test_db_that_keeps_changing_while_copied_exits_3(
     db = make_db()
     ticks = iter(range(10**6))
     monkeypatch.setattr(sqlite_copy, "_signature", lambda paths: (next(ticks),))
-    monkeypatch.setattr(sqlite_source.time, "sleep", lambda s: None)
+    monkeypatch.setattr(sqlite_copy.time, "sleep", lambda s: None)
     result = run_cli("sync", "--vault", vault, "--zotero-db", db, "--no-refs")
     _assert_exit_3_with_fix(result)
     assert "try again" in result.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from zotsync.config import Config
 from zotsync.errors import ConfigError, ConflictError, NoteError, SourceUnavailable
+from zotsync.library.tag_kinds import record_tag_kinds
 from zotsync.model import Library
 from zotsync.refs.factory import is_offline, make_ref_resolver
 from zotsync.refs.resolve import RefGraph
@@ -156,8 +157,6 @@ def _sync_locked(
                 record_library(
                     state, config.library, result.library, graph, result.written_frontmatter
                 )
-                from zotsync.library.tag_kinds import record_tag_kinds
-
                 record_tag_kinds(state, result.library)
             # free the library before indexes are built: at 40,000 items it is most of the memory
             result.library = None

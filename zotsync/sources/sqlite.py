@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import gc
 import json
-import shutil  # noqa: F401  (tests patch sqlite.shutil/time; the copy is in sqlite_copy)
 import sqlite3
 import tempfile
-import time  # noqa: F401
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from collections.abc import Collection as Keys

@@ -38,7 +38,6 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
-from zotsync.sources.selection import restrict_to_collections  # noqa: F401  (re-export)
 
 JsonObj = dict[str, Any]
 
