@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zotsync.model import Creator, Item, Library, LibraryRef, Tag, with_base_fields
+from zotsync.sources.selection import restrict_to_collections
 from zotsync.sources.zotero_json import (
     citekey_from_extra,
     library_from_objects,
     parse_attachment,
     parse_position,
     parse_relations,
-    restrict_to_collections,
 )
 from zotsync.sources.zotero_json_out import library_to_objects
 from zotsync.testing.fake_zotero_api import library_differences
