@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from zotsync.refs.factory import is_offline, make_ref_resolver
 from zotsync.refs.resolve import RefGraph
 from zotsync.sources import Source
 from zotsync.sources.factory import make_source
+from zotsync.state.ref_index import pending_reasons
 from zotsync.sync.engine import Engine, SyncOptions, SyncResult
 from zotsync.vault.lock import VaultLock
 from zotsync.workspace import (
@@ -112,9 +114,9 @@ def _sync_locked(
         source = source or make_source(config, vault)
         if refs and config.refs.enabled and config.source != "demo" and not is_offline():
             from zotsync.arxiv_api import ArxivClient
-            from zotsync.sources.enriched import EnrichedSource
+            from zotsync.sources.enriched import enriched
 
-            source = EnrichedSource(source, state.conn, ArxivClient(), fetch=fetch_refs)
+            source = enriched(source, state.conn, ArxivClient(), fetch=fetch_refs)
         resolver = (
             make_ref_resolver(config, state, offline=not fetch_refs, refresh=refresh_refs)
             if refs
@@ -134,20 +136,23 @@ def _sync_locked(
         engine = Engine(
             vault, config, state, source, progress=progress, stop=stop,
             # no resolver: the pass may be incremental (reference lists need the whole library)
-            resolve_refs=resolve if resolver is not None and config.refs.enabled else None,
+            resolve_refs=resolve if resolver is not None else None,
+            ref_delta=resolver.delta if resolver is not None else None,
         )  # fmt: skip
         result = engine.run(options)
         # a conflict left by an earlier pass still needs the user: the sync says so (exit 4)
         result.conflicts_open = state.count_conflicts()
         report = SyncReport(result)
         graph = graph_box.get("graph")
-        if graph is not None:
+        if graph is not None or (resolver is not None and result.incremental):
             report.graph = graph
-            reasons: dict[str, int] = {}
-            for refs_of in graph.items.values():
-                if refs_of.status not in ("ok", "no-ids"):
-                    why = (refs_of.reason or refs_of.status).removeprefix("failed: ")
-                    reasons[why] = reasons.get(why, 0) + 1
+            # what is pending after this pass: the whole library's rows (an incremental pass
+            # resolved only its work set, and recorded it)
+            reasons = (
+                dict(Counter(i.why for i in graph.idents.values() if i.why))
+                if options.dry_run and graph is not None
+                else pending_reasons(state, config.library)
+            )
             report.refs_pending = sum(reasons.values())
             report.refs_reasons = reasons
             state.set_meta("refs_pending", str(report.refs_pending))

@@ -31,10 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zotsync.model import Item
-from zotsync.refs.cache import CacheEntry, RefCache
-from zotsync.refs.ids import PaperIds, ids_from_external, item_ids, normalize_title
+from zotsync.refs.answers import Answer, gather
+from zotsync.refs.cache import RefCache
+from zotsync.refs.ids import PaperIds, item_ids, normalize_title
 from zotsync.refs.match import LibraryIndex, Reference, related_links
-from zotsync.refs.s2 import BATCH_LIMIT, S2Client, S2Error
+from zotsync.refs.s2 import S2Client
+from zotsync.state.ref_index import Ident
 
 __all__ = [
     "Deferred",
@@ -43,10 +45,6 @@ __all__ = [
     "related_links",
     "resolve_references",
 ]
-
-Json = dict[str, Any]
-#: reasons that end the run's network use: the next request would fail the same way
-_STOPPING = {"timeout", "rate-limited", "unreachable"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,98 +87,14 @@ class RefGraph:
     cited_by: dict[str, list[str]] = field(default_factory=dict)
     deferred: list[Deferred] = field(default_factory=list)
     requests: int = 0
+    #: per item, what matching knows it as (recorded for incremental passes)
+    idents: dict[str, Ident] = field(default_factory=dict)
 
     def refs(self, key: str) -> ItemRefs:
         return self.items.get(key) or ItemRefs(key, "no-ids")
 
     def citers(self, key: str) -> list[str]:
         return self.cited_by.get(key, [])
-
-
-@dataclass(slots=True)
-class _Answer:
-    status: str  # ok | partial | not-found
-    payload: Json | None
-    cache: bool = True
-
-
-def _compact(paper: Json, refs: list[Any], status: str) -> _Answer:
-    rows: list[list[Any]] = []
-    for ref in refs:
-        if not isinstance(ref, dict):
-            continue
-        ids = ids_from_external(ref.get("externalIds"), ref.get("paperId"))
-        title = ref.get("title") if isinstance(ref.get("title"), str) else ""
-        year = ref.get("year") if isinstance(ref.get("year"), int) else None
-        if not title and ids.empty:
-            continue
-        rows.append([title, year, ids.doi, ids.arxiv, ids.s2, normalize_title(title)])
-    count = paper.get("referenceCount")
-    payload = {
-        "paperId": paper.get("paperId"),
-        "referenceCount": count if isinstance(count, int) else None,
-        "refs": rows,
-    }
-    return _Answer(status, payload)
-
-
-def _ref_list(paper: Json) -> list[Any]:
-    refs = paper.get("references")
-    return refs if isinstance(refs, list) else []
-
-
-def _fetch(
-    client: S2Client, todo: list[str], lookups: dict[str, list[str]], deadline: float
-) -> tuple[dict[str, _Answer], dict[str, str]]:
-    """Fetch the papers ``todo`` (cache keys); return answers and deferred reasons."""
-    answers: dict[str, _Answer] = {}
-    deferred: dict[str, str] = {}
-    papers: dict[str, Json] = {}
-    pending = [(ck, 0) for ck in todo]
-    while pending:
-        retry: list[tuple[str, int]] = []
-        for start in range(0, len(pending), BATCH_LIMIT):
-            chunk = pending[start : start + BATCH_LIMIT]
-            try:
-                found = client.batch([lookups[ck][i] for ck, i in chunk], deadline=deadline)
-            except S2Error as exc:
-                if exc.reason == "not-found":  # 400 for the batch: not cached, asked again later
-                    answers.update((ck, _Answer("not-found", None, cache=False)) for ck, _ in chunk)
-                    continue
-                for ck, _ in pending[start:] + retry:
-                    deferred[ck] = exc.reason
-                pending, retry = [], []
-                break
-            for (ck, i), paper in zip(chunk, found, strict=True):
-                if paper is not None:
-                    papers[ck] = paper
-                elif i + 1 < len(lookups[ck]):
-                    retry.append((ck, i + 1))
-                else:
-                    answers[ck] = _Answer("not-found", None)
-        pending = retry
-    stop: str | None = None
-    for ck, paper in papers.items():
-        refs = _ref_list(paper)
-        count = paper.get("referenceCount")
-        paper_id = paper.get("paperId")
-        if not (isinstance(count, int) and len(refs) < count and isinstance(paper_id, str)):
-            answers[ck] = _compact(paper, refs, "ok")
-            continue
-        if stop is None:
-            try:
-                paged = client.all_references(paper_id, deadline=deadline)
-            except S2Error as exc:
-                if exc.reason not in _STOPPING:  # S2 has the paper but not its pages
-                    answers[ck] = _compact(paper, refs, "ok")
-                    continue
-                stop = exc.reason
-            else:
-                answers[ck] = _compact(paper, paged if len(paged) >= len(refs) else refs, "ok")
-                continue
-        deferred[ck] = stop
-        answers[ck] = _compact(paper, refs, "partial")
-    return answers, deferred
 
 
 def _ids_by_title(items: list[Item], ids: dict[str, PaperIds], recorded: list[Any]) -> None:
@@ -196,31 +110,6 @@ def _ids_by_title(items: list[Item], ids: dict[str, PaperIds], recorded: list[An
             paper_id = by_title.get((normalize_title(item.title), item.year))
             if paper_id:
                 ids[item.key] = PaperIds(s2=paper_id)
-
-
-def _from_recorded(recorded: list[Any], lookups: dict[str, list[str]]) -> dict[str, _Answer]:
-    by_id: dict[str, Json] = {}
-    for paper in recorded:
-        if not isinstance(paper, dict):
-            continue
-        ids = ids_from_external(paper.get("externalIds"), paper.get("paperId"))
-        names = [
-            ids.s2,
-            f"ARXIV:{ids.arxiv}" if ids.arxiv else None,
-            f"DOI:{ids.doi}" if ids.doi else None,
-        ]
-        for name in names:
-            if name:
-                by_id.setdefault(name, paper)
-    answers: dict[str, _Answer] = {}
-    for ck, ids_to_try in lookups.items():
-        paper = next((by_id[i] for i in ids_to_try if i in by_id), None)
-        if paper is None:
-            answers[ck] = _Answer("not-found", None, cache=False)
-        else:
-            refs = _ref_list(paper)
-            answers[ck] = _compact(paper, refs, "ok")
-    return answers
 
 
 def resolve_references(
@@ -268,27 +157,10 @@ def _resolve(
         if ck is not None:
             owners.setdefault(ck, []).append(item.key)
             lookups.setdefault(ck, ids[item.key].lookup_ids())
-    answers: dict[str, _Answer] = {}
-    deferred: dict[str, str] = {}
     requests_before = client.requests if client else 0
-    if recorded is not None:
-        answers = _from_recorded(recorded, lookups)
-    else:
-        entries: dict[str, CacheEntry] = cache.get_many(lookups)
-        now = cache.now()
-        for ck, entry in entries.items():
-            if not refresh and entry.is_fresh(now, max_age_days):
-                answers[ck] = _Answer(entry.status, entry.payload, cache=False)
-        todo = [ck for ck in lookups if ck not in answers]
-        if todo and client is None:
-            deferred = dict.fromkeys(todo, "unreachable")
-        elif todo and client is not None:
-            fetched, deferred = _fetch(client, todo, lookups, deadline)
-            cache.put_many((ck, a.status, a.payload) for ck, a in fetched.items() if a.cache)
-            answers.update(fetched)
-        for ck in deferred:  # a stale answer beats none
-            if ck not in answers and ck in entries:
-                answers[ck] = _Answer(entries[ck].status, entries[ck].payload, cache=False)
+    answers, deferred = gather(
+        lookups, cache, client, recorded, deadline, refresh=refresh, max_age_days=max_age_days
+    )
     graph = RefGraph(requests=(client.requests - requests_before) if client else 0)
     s2_ids = {}
     for ck, answer in answers.items():
@@ -298,6 +170,7 @@ def _resolve(
     index = LibraryIndex.from_items(items, s2_ids, ids)
     for item in items:
         graph.items[item.key] = _item_refs(item, ids[item.key], answers, deferred, index, s2_ids)
+        graph.idents[item.key] = ident(item, ids[item.key], graph.items[item.key], s2_ids)
         reason = deferred.get(ids[item.key].cache_key or "")
         if reason:
             graph.deferred.append(Deferred(item.key, ids[item.key].cache_key or "", reason))
@@ -308,7 +181,7 @@ def _resolve(
 def _item_refs(
     item: Item,
     ids: PaperIds,
-    answers: dict[str, _Answer],
+    answers: dict[str, Answer],
     deferred: dict[str, str],
     index: LibraryIndex,
     s2_ids: dict[str, str],
@@ -344,6 +217,16 @@ def _item_refs(
         complete=answer.status != "partial",
         reason=deferred.get(ck, ""),
     )
+
+
+def ident(item: Item, ids: PaperIds, refs: ItemRefs, s2_ids: dict[str, str]) -> Ident:
+    """``item`` as :class:`LibraryIndex` matches it, with why its list is pending (if so)."""
+    why = ""
+    if refs.status not in ("ok", "no-ids"):
+        why = (refs.reason or refs.status).removeprefix("failed: ")
+    title = normalize_title(item.title)
+    return Ident(item.key, ids.cache_key, s2_ids.get(item.key), ids.doi, ids.arxiv, title,
+                 item.year, why)  # fmt: skip
 
 
 def _mirror(items: list[Item], refs: dict[str, ItemRefs]) -> dict[str, list[str]]:

@@ -64,11 +64,14 @@ class IncrementalSource(Source, Protocol):
         token: str | None,
         also: Collection[str] = (),
         dependents: Callable[[set[str]], set[str]] | None = None,
+        expand: Callable[[Library, set[str]], set[str]] | None = None,
     ) -> Delta:
         """The items changed since ``token``, plus the items ``also`` names (if live).
 
         ``dependents`` maps changed, new or deleted keys (and ``also``) to the keys of items
         whose notes render something of theirs (links); those are read in the same snapshot.
+        ``expand`` is then given the items read and the deleted keys, and names more items to
+        read in that snapshot: those whose reference lists the changed items' data touch.
 
         With ``token=None`` or a token that no longer applies (another library, collections or
         citation keys changed), the delta is ``complete``. Raises like :meth:`Source.read`.

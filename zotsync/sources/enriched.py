@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from zotsync.arxiv_api import short_reason
 from zotsync.model import Library
-from zotsync.sources import Source
+from zotsync.sources import Delta, IncrementalSource, Source
 from zotsync.sources.enrich import enrich_items
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ class EnrichedSource:
 
     def read(self) -> Library:
         library = self.inner.read()
+        self._fill(library)
+        return library
+
+    def _fill(self, library: Library) -> None:
+        """Fill the items' empty abstracts and dates (in place) from arXiv or its cache."""
         outage = self._outage()
         fetch = self.fetch and (outage is None or time.time() - outage >= RETRY_SECONDS)
         before = getattr(self.client, "requests_made", 0)
@@ -67,7 +73,7 @@ class EnrichedSource:
                 fills = self._enrich(library, 0)  # the cache alone: never asks arXiv
             except (sqlite3.Error, OSError) as cache_exc:
                 log.debug("arXiv cache unreadable: %s", cache_exc)
-                return library
+                return
         else:
             if outage is not None and getattr(self.client, "requests_made", 0) > before:
                 log.info("arXiv reachable again")
@@ -76,7 +82,6 @@ class EnrichedSource:
             extra = fills.get(item.key)
             if extra:
                 item.fields = {**extra, **item.fields}
-        return library
 
     def _enrich(self, library: Library, max_fetch: int) -> dict[str, dict[str, str]]:
         return enrich_items(
@@ -106,3 +111,37 @@ class EnrichedSource:
                 )
         except sqlite3.Error as exc:
             log.debug("arXiv outage not recorded: %s", exc)
+
+
+class IncrementalEnrichedSource(EnrichedSource):
+    """:class:`EnrichedSource` over an incremental source: only the items read are filled.
+
+    The fill happens before ``expand`` sees the changed items, because a date arXiv supplies
+    is part of what reference matching knows an item by.
+    """
+
+    def read_changes(
+        self,
+        token: str | None,
+        also: Collection[str] = (),
+        dependents: Callable[[set[str]], set[str]] | None = None,
+        expand: Callable[[Library, set[str]], set[str]] | None = None,
+    ) -> Delta:
+        inner = self.inner
+        assert isinstance(inner, IncrementalSource)
+
+        def filled_then_expand(library: Library, gone: set[str]) -> set[str]:
+            self._fill(library)
+            return expand(library, gone) if expand else set()
+
+        delta = inner.read_changes(token, also, dependents, filled_then_expand)
+        self._fill(delta.library)
+        return delta
+
+
+def enriched(
+    inner: Source, conn: sqlite3.Connection, client: object, *, fetch: bool = True
+) -> EnrichedSource:
+    """``inner`` with arXiv fills, incremental when ``inner`` is."""
+    kind = IncrementalEnrichedSource if isinstance(inner, IncrementalSource) else EnrichedSource
+    return kind(inner, conn, client, fetch=fetch)

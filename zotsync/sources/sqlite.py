@@ -113,6 +113,7 @@ class SqliteSource:
         token: str | None,
         also: Keys[str] = (),
         dependents: Callable[[set[str]], set[str]] | None = None,
+        expand: Callable[[Library, set[str]], set[str]] | None = None,
     ) -> Delta:
         """The items whose signature moved since ``token`` (see :mod:`.sqlite_changes`).
 
@@ -140,19 +141,17 @@ class SqliteSource:
             changed |= set(also) & sigs.keys()
             if dependents is not None and (changed or deleted):
                 changed |= dependents(changed | deleted | set(also)) & sigs.keys()
-            keys = sorted(changed)
-            tops: set[int] = set()
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                tops.update(
-                    r[0]
-                    for r in conn.execute(
-                        f"SELECT itemID FROM items WHERE libraryID = ? AND key IN "
-                        f"({','.join('?' * len(chunk))})",
-                        (lib_id, *chunk),
-                    )
+            library = self._read(
+                conn, bbt_copy, citekeys=keys_by_bbt, tops=_item_ids(conn, lib_id, changed)
+            )
+            more = expand(library, deleted) & sigs.keys() - changed if expand else set()
+            if more:  # read in the same snapshot, so the pass sees one state of the library
+                extra = self._read(
+                    conn, bbt_copy, citekeys=keys_by_bbt, tops=_item_ids(conn, lib_id, more)
                 )
-            library = self._read(conn, bbt_copy, citekeys=keys_by_bbt, tops=tops)
+                library.items.extend(extra.items)
+                library.problems.extend(extra.problems)
+                library.unreadable |= extra.unreadable
             return Delta(library, new_token, False, deleted=deleted, live=set(sigs))
 
         # a usable token means a small read: the whole-file quick_check would cost more than
@@ -356,3 +355,20 @@ def _quick_check(conn: sqlite3.Connection) -> None:
     result = [r[0] for r in conn.execute("PRAGMA quick_check")]
     if result != ["ok"]:
         raise sqlite3.DatabaseError("quick_check: " + "; ".join(map(str, result[:3])))
+
+
+def _item_ids(conn: sqlite3.Connection, lib_id: int, keys: Keys[str]) -> set[int]:
+    """The ``itemID`` of each of ``keys`` in the library."""
+    ordered = sorted(keys)
+    tops: set[int] = set()
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        tops.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT itemID FROM items WHERE libraryID = ? AND key IN "
+                f"({','.join('?' * len(chunk))})",
+                (lib_id, *chunk),
+            )
+        )
+    return tops

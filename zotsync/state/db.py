@@ -206,7 +206,11 @@ class StateDB:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: committed on success, rolled back on any exception."""
+        """One atomic unit: committed on success, rolled back on any exception. Inside another
+        transaction it is part of that one (the outer unit commits or rolls back)."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn

@@ -138,6 +138,27 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX vault_links_name ON vault_links (name);
         """,
     ),
+    (
+        "0009-reference-identities",
+        # what each item is known as to reference matching (state/ref_index.py), so an
+        # incremental pass can resolve references without the whole library
+        """
+        CREATE TABLE ref_idents (
+            library TEXT NOT NULL,
+            key TEXT NOT NULL,
+            ord INTEGER NOT NULL,
+            ck TEXT,
+            s2 TEXT,
+            doi TEXT,
+            arxiv TEXT,
+            ntitle TEXT NOT NULL,
+            year INTEGER,
+            why TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (library, key)
+        );
+        CREATE INDEX ref_idents_ck ON ref_idents (library, ck);
+        """,
+    ),
 ]
 
 

@@ -122,7 +122,7 @@ class ActionRunner:
                 if kind == "create":
                     outcome = writer.create(state, rendered, placement.target, self._batch)
                     if not options.dry_run:
-                        state.input_hash = hashes[action.key].removeprefix("forced:")
+                        state.input_hash = hashes[action.key]
                         self._staged.append((state, self.vault / placement.target, outcome))
                         self._staged_fm[action.key] = rendered.frontmatter
                         self._count(outcome, result, action)
@@ -142,7 +142,7 @@ class ActionRunner:
                         adopt=kind == "adopt",
                         overwrite_conflicts=options.overwrite_conflicts,
                     )
-                state.input_hash = hashes[action.key].removeprefix("forced:").removeprefix("None")
+                state.input_hash = hashes[action.key]
             self._count(outcome, result, action)
             if not options.dry_run:
                 with self.state.transaction():

@@ -32,7 +32,7 @@ from zotsync.state.db import ItemState
 from zotsync.sync.adoption import AdoptionPlan, Ambiguity, Match, Wanted, match_notes
 from zotsync.sync.apply import CONFLICT_SUFFIX
 from zotsync.sync.evidence import read_evidence
-from zotsync.sync.planner import Action, NoteSeen
+from zotsync.sync.planner import NoteSeen
 from zotsync.vault.scan import NoteFile
 
 CONFLICT_MARK = f"{CONFLICT_SUFFIX}.md"
@@ -164,18 +164,3 @@ def claim_adopted(
         note = by_path[match.path]
         claims[key] = [NoteSeen(match.path, (note.sig.mtime_ns, note.sig.size, note.sig.ino))]
     return retired
-
-
-def settle_actions(
-    actions: Sequence[Action], retired: Mapping[str, str], ambiguous: set[str]
-) -> list[Action]:
-    """A retired key is forgotten (its note lives on under the adopting key), never deleted;
-    an ambiguous item is skipped: nothing is created or changed for it."""
-    out = []
-    for a in actions:
-        if a.key in retired:
-            a = Action("forget", a.key, reason=f"its note now stands for {retired[a.key]}")
-        elif a.key in ambiguous:
-            a = Action("skip", a.key, path=a.path, reason="ambiguous adoption")
-        out.append(a)
-    return out

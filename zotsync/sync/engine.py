@@ -27,13 +27,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from zotsync.config import CITEKEY_SOURCES, Config
 from zotsync.errors import ConflictError
 from zotsync.model import Library
+from zotsync.refs.delta import RefDelta
 from zotsync.refs.resolve import RefGraph
 from zotsync.render.templates import Templates
 from zotsync.sources import Source
@@ -41,8 +41,8 @@ from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync import incremental
 from zotsync.sync.actions import ActionRunner
-from zotsync.sync.adopt_step import claim_adopted, find_adoptions, settle_actions
-from zotsync.sync.apply import NoteWriter, Outcome, has_user_text
+from zotsync.sync.adopt_step import claim_adopted, find_adoptions
+from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
 from zotsync.sync.former import carry_over
 from zotsync.sync.journal import (
@@ -71,6 +71,7 @@ class Engine(ActionRunner):
         source: Source,
         *,
         resolve_refs: RefResolver | None = None,
+        ref_delta: Callable[[], RefDelta | None] | None = None,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
     ) -> None:
@@ -89,11 +90,14 @@ class Engine(ActionRunner):
         self.state = state
         self.source = source
         self.resolve_refs = resolve_refs
+        self.ref_delta = ref_delta
         self.progress = progress
         self.templates = Templates(vault)
 
     def _global_fp(self) -> str:
-        return f"{self.templates.fingerprint()}:{config_fingerprint(self.config)}"
+        # whether references are resolved at all changes every note's inputs
+        refs = "refs" if self.resolve_refs is not None else "no-refs"
+        return f"{self.templates.fingerprint()}:{config_fingerprint(self.config)}:{refs}"
 
     def run(self, options: SyncOptions | None = None) -> SyncResult:
         """One pass (see the module docstring).
@@ -196,15 +200,7 @@ class Engine(ActionRunner):
             # the note of an item gone from Zotero keeps its name when it stays (marked
             # deleted): a new note must not be placed there (found by the state machine)
             in_library = {i.key for i in library.items}
-            staying = {
-                v[0].path
-                for k, v in claims.items()
-                if k not in in_library
-                and (
-                    (k in states and states[k].deleted and states[k].path == v[0].path)
-                    or _stays(self.vault, v[0].path, self.config)
-                )
-            }
+            staying = incremental.staying_notes(self.vault, self.config, claims, states, in_library)
             for entry in os.scandir(folder):
                 rel = f"{self.config.papers_folder.strip('/')}/{entry.name}"
                 if entry.name.endswith(".md") and (rel not in claimed or rel in staying):
@@ -215,8 +211,6 @@ class Engine(ActionRunner):
         hashes = {
             item.key: input_hash(item, contexts[item.key], global_fp) for item in library.items
         }
-        for key in options.status_updates:
-            hashes[key] = f"forced:{hashes.get(key)}"
         actions = plan_actions(
             source_keys=[i.key for i in library.items],
             input_hashes=hashes,
@@ -224,18 +218,12 @@ class Engine(ActionRunner):
             notes=claims,
             recreate=options.recreate,
             overwrite_conflicts=options.overwrite_conflicts,
+            renamed={k for k, p in placements.items() if p.renamed},
+            forced=options.status_updates.keys(),
+            unreadable=library.unreadable,  # unreadable now, not deleted: notes left alone
+            retired=self._retired,
+            ambiguous=adoption.ambiguous_keys,
         )
-        actions = [
-            replace(a, kind="update")
-            if a.kind == "unchanged" and a.key in placements and placements[a.key].renamed
-            else a
-            for a in actions
-        ]
-        actions = settle_actions(actions, self._retired, adoption.ambiguous_keys)
-        if library.unreadable:  # unreadable now, not deleted: leave their notes alone
-            actions = [
-                replace(a, kind="skip") if a.key in library.unreadable else a for a in actions
-            ]
         acting = [a for a in actions if a.kind not in ("unchanged", "skip")]
         result.acted = len(acting)
         if options.dry_run:  # the plan of actions is printed only for --dry-run
@@ -283,9 +271,11 @@ class Engine(ActionRunner):
             # daemon whose network is down would otherwise re-read the library each time
             retry = time.time() + options.refs_retry_seconds if graph and graph.deferred else None
             self.state.set_meta("refs_retry_at", None if retry is None else str(retry))
+            if graph is not None:
+                self.state.set_meta(incremental.REFS_FULL_AT, str(time.time()))
             self.state.set_meta("global_fp", global_fp)
             errors = sum(1 for n in notes if n.error)
-            incremental.record_full(self, library, self._token, result, errors)
+            incremental.record_full(self, library, self._token, result, errors, graph)
             notes_for_user = [str(a["message"]) for a in result.ambiguous]
             self.state.record_run("sync", result.counts(), result.errors + notes_for_user)
         return result
@@ -333,16 +323,6 @@ class Engine(ActionRunner):
                 return False
             seen += 1
         return seen == len(live)
-
-
-def _stays(vault: Path, rel: str, config: Config) -> bool:
-    """Whether a deleted item's note stays where it is (it holds user text, no archive)."""
-    if config.archive_folder:
-        return False
-    try:
-        return has_user_text((vault / rel).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return True
 
 
 _NOPL = Placement("", None, "")

@@ -18,29 +18,40 @@ notes outside the work set. The same planner and the same action code as a full 
 the work set, so decisions are the same by construction (``tests/test_incremental_equivalence``
 compares whole vaults).
 
+With references on, :class:`zotsync.refs.delta.RefDelta` adds to the work set the items whose
+reference or cited-by lists the changes touch (read in the same snapshot, through the source's
+``expand`` hook), and resolves the work set's lists from what the last pass recorded.
+
 When any input of the plan besides the items moved — the templates or the config (``global``
-fingerprint), a forced option, reference lists (which are resolved over the whole library),
-a collection filter, the library's collections or another library — the pass is a full one. So
-is the first pass, and the one after a pass that failed or was interrupted: the token is
-stored only when every action of a pass succeeded.
+fingerprint), a forced option, a collection filter, the library's collections or another
+library — the pass is a full one. So is the first pass, the one after a pass that failed or
+was interrupted (the token is stored only when every action of a pass succeeded), a pass whose
+reference fetches are due for a retry, the first pass of each day with references on (it
+refreshes stale cached lists), and one whose change involves an identifier two items share.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from dataclasses import replace
-from pathlib import PurePosixPath
+import time
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from zotsync.config import CITEKEY_SOURCES
+from zotsync.config import CITEKEY_SOURCES, Config
 from zotsync.library_notes import read_papers
-from zotsync.model import Item, Library
+from zotsync.model import Library
+from zotsync.refs.delta import NeedsFullPass
+from zotsync.refs.resolve import RefGraph
 from zotsync.sources import Delta, IncrementalSource
 from zotsync.sources.standalone import prepare as prepare_standalone
-from zotsync.state.db import ItemState, StateDB
+from zotsync.state.db import ItemState
+from zotsync.state.links import LinkIndex
+from zotsync.state.papers import save_papers
+from zotsync.state.ref_index import save_idents
 from zotsync.sync.adopt_step import find_adoptions
-from zotsync.sync.apply import NoteWriter
+from zotsync.sync.apply import NoteWriter, has_user_text
 from zotsync.sync.context import Placement, input_hash, link_contexts, link_targets, place_notes
 from zotsync.sync.former import carry_over
 from zotsync.sync.journal import planned_renames
@@ -55,18 +66,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 TOKEN = "source_token"
 INDEX_STALE = "index_stale"  # set while the index notes may lag the papers (api clears it)
+REFS_FULL_AT = "refs_full_at"  # when a full pass last resolved the whole library's references
+REFS_FULL_EVERY = 86400.0
 
 
 def applicable(engine: Engine, options: SyncOptions, global_fp: str) -> bool:
     """Whether this pass may be incremental (see the module docstring for why not)."""
     return (
         isinstance(engine.source, IncrementalSource)
-        and engine.resolve_refs is None
+        and (engine.resolve_refs is None or _refs_allow(engine))
         and not engine.config.collections
         and not (options.dry_run or options.full or options.recreate)
         and not (options.overwrite_conflicts or options.status_updates)
         and engine.state.get_meta("global_fp") == global_fp
     )
+
+
+def _refs_allow(engine: Engine) -> bool:
+    """Reference lists may be resolved incrementally: the resolver can, no deferred fetch is
+    due for a retry, and the whole library was resolved within :data:`REFS_FULL_EVERY` (a
+    full pass refreshes stale cached lists and picks up arXiv fills left for later)."""
+    if engine.ref_delta is None:
+        return False
+    now = time.time()
+    retry_at = engine.state.get_meta("refs_retry_at")
+    if retry_at is not None and now >= float(retry_at):
+        return False
+    full_at = engine.state.get_meta(REFS_FULL_AT)
+    return full_at is not None and now - float(full_at) < REFS_FULL_EVERY
 
 
 def run(
@@ -96,7 +123,25 @@ def run(
     vault_side = _vault_changes(claims, states)
     links = LinkIndex(engine.state, label)
     token = engine.state.get_meta(TOKEN)
-    delta = source.read_changes(token, also=vault_side, dependents=links.sources_of)
+    refs = engine.ref_delta() if engine.ref_delta is not None else None
+    if engine.resolve_refs is not None and refs is None:
+        return None
+    expand = None
+    if refs is not None:
+        standalone = engine.config.standalone
+
+        def expand(changed: Library, gone: set[str]) -> set[str]:
+            assert refs is not None
+            return refs.expand(prepare_standalone(changed, standalone=standalone).items, gone)
+
+    try:
+        delta = source.read_changes(
+            token, also=vault_side, dependents=links.sources_of, expand=expand
+        )
+    except NeedsFullPass as why:
+        log.info("full pass: %s", why)
+        result.failed, result.errors = 0, []
+        return None
     if delta.complete:
         result.failed, result.errors = 0, []  # the full pass reports the notes again
         return delta
@@ -118,7 +163,11 @@ def run(
     engine.state.set_meta(INDEX_STALE, "1")
     single = {k: v[0].path for k, v in claims.items() if len(v) == 1 and k in work}
     folder = engine.config.papers_folder.strip("/")
-    mine = {v[0].path for k, v in claims.items() if k in work}
+    # a note that stays although its item left keeps its name: a new note must not take it
+    staying = staying_notes(
+        engine.vault, engine.config, {k: v for k, v in claims.items() if k in work}, states, live
+    )
+    mine = {v[0].path for k, v in claims.items() if k in work} - staying
     others: dict[str, str] = {}
     if (engine.vault / folder).is_dir():
         for entry in os.scandir(engine.vault / folder):
@@ -128,9 +177,13 @@ def run(
     placements = place_notes(library, single, states, others, engine.config)
     # notes outside the work set keep their names; a target without one (a note the user
     # deleted, whose name a full pass would compute) makes this pass a full one
+    graph = refs.graph(library.items) if refs is not None else None
     outside: dict[str, Placement] = {}
     for item in library.items:
-        for key in link_targets(item):
+        targets = link_targets(item)
+        if graph is not None:
+            targets |= {*graph.refs(item.key).in_library, *graph.citers(item.key)}
+        for key in targets:
             if key in placements or key not in live:
                 continue
             state = states.get(key)
@@ -142,7 +195,7 @@ def run(
     result.library = library
     result.incremental = True
     result.items = len(live)
-    contexts = link_contexts(library, {**outside, **placements}, None, engine.config)
+    contexts = link_contexts(library, {**outside, **placements}, graph, engine.config)
     global_fp = engine._global_fp()
     hashes = {i.key: input_hash(i, contexts[i.key], global_fp) for i in library.items}
     in_source = [i.key for i in library.items]
@@ -151,13 +204,8 @@ def run(
         input_hashes=hashes,
         states={k: s for k, s in states.items() if k in work},
         notes={k: v for k, v in claims.items() if k in work},
+        renamed={k for k, p in placements.items() if p.renamed},
     )
-    actions = [
-        replace(a, kind="update")
-        if a.kind == "unchanged" and a.key in placements and placements[a.key].renamed
-        else a
-        for a in actions
-    ]
     result.placements = placements
     result.acted = sum(1 for a in actions if a.kind not in ("unchanged", "skip"))
     writer = NoteWriter(engine.vault, dry_run=False)
@@ -184,8 +232,21 @@ def run(
     done = not result.interrupted and result.failed == note_errors
     with engine.state.transaction():
         links.replace({i.key: link_targets(i) for i in library.items}, delta.deleted)
-        record_papers(engine.state, label, library.items, delta.deleted,
-                      result.written_frontmatter)  # fmt: skip
+        save_papers(
+            engine.state,
+            label,
+            upserts=[
+                (i.key, i.date_added, json.dumps(graph.refs(i.key).in_library if graph else []))
+                for i in library.items
+            ],
+            deletes=delta.deleted,
+            notes=result.written_frontmatter,
+        )
+        if graph is not None:
+            save_idents(engine.state, label, graph.idents.values(), delta.deleted)
+            if graph.deferred:  # retried by a full pass, as after a full pass
+                retry = time.time() + options.refs_retry_seconds
+                engine.state.set_meta("refs_retry_at", str(retry))
     index_after = read_papers(engine.vault, engine.config, engine.state, keys=work)
     result.index_unchanged = (
         done and index_was_fresh and index_before == index_after and not renames
@@ -240,12 +301,21 @@ def read_all(engine: Engine, delta: Delta | None) -> Library:
 
 
 def record_full(
-    engine: Engine, library: Library, token: str | None, result: SyncResult, note_errors: int = 0
+    engine: Engine,
+    library: Library,
+    token: str | None,
+    result: SyncResult,
+    note_errors: int = 0,
+    graph: RefGraph | None = None,
 ) -> None:
-    """After a full pass: the token (only when every action succeeded) and the whole link index."""
-    done = not result.interrupted and result.failed == note_errors
+    """After a full pass: the token (only when every action succeeded), the whole link index
+    and, with references, every item's reference identity."""
+    # an ambiguous adoption is decided again by the next full pass, not skipped by a delta
+    done = not result.interrupted and result.failed == note_errors and not result.ambiguous
     engine.state.set_meta(TOKEN, token if done else None)
     with engine.state.transaction():
+        if graph is not None:
+            save_idents(engine.state, engine.config.library, graph.idents.values(), full=True)
         LinkIndex(engine.state, engine.config.library).replace(
             {i.key: link_targets(i) for i in library.items}, set(), full=True
         )
@@ -264,66 +334,35 @@ def _vault_changes(claims: dict[str, list[NoteSeen]], states: dict[str, ItemStat
     return out
 
 
-class LinkIndex:
-    """The ``links`` table: which notes name which items."""
-
-    def __init__(self, state: StateDB, label: str) -> None:
-        self.state = state
-        self.label = label
-
-    def sources_of(self, keys: set[str]) -> set[str]:
-        """Keys of the items whose notes link to any of ``keys``."""
-        out: set[str] = set()
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            out.update(
-                r[0]
-                for r in self.state.conn.execute(
-                    f"SELECT src FROM links WHERE library = ? AND dst IN "
-                    f"({','.join('?' * len(chunk))})",
-                    (self.label, *chunk),
-                )
-            )
-        return out
-
-    def replace(self, targets: dict[str, set[str]], gone: set[str], *, full: bool = False) -> None:
-        """Record ``targets`` (src -> dsts); drop rows of ``gone`` sources (all, when ``full``)."""
-        conn = self.state.conn
-        if full:
-            conn.execute("DELETE FROM links WHERE library = ?", (self.label,))
-        else:
-            conn.executemany(
-                "DELETE FROM links WHERE library = ? AND src = ?",
-                [(self.label, k) for k in [*targets, *gone]],
-            )
-        conn.executemany(
-            "INSERT OR IGNORE INTO links (library, src, dst) VALUES (?, ?, ?)",
-            [(self.label, src, dst) for src, dsts in targets.items() for dst in sorted(dsts)],
-        )
-
-
-def record_papers(
-    state: StateDB,
-    label: str,
-    items: list[Item],
-    gone: set[str],
-    written: dict[str, tuple[str, str]],
-) -> None:
-    """The ``papers`` rows of the work set (what :func:`library_notes.record_library` does for a
-    whole library): date added, no in-library references (reference lists need a full pass)."""
-    conn = state.conn
-    conn.executemany("DELETE FROM papers WHERE library = ? AND key = ?", [(label, k) for k in gone])
-    conn.executemany(
-        "INSERT INTO papers (library, key, date_added, refs) VALUES (?, ?, ?, '[]') "
-        "ON CONFLICT(library, key) DO UPDATE SET date_added = excluded.date_added, refs = '[]'",
-        [(label, i.key, i.date_added) for i in items],
-    )
-    conn.executemany(
-        "UPDATE papers SET note_sig = ?, note_meta = ? WHERE library = ? AND key = ?",
-        [(sig, meta, label, key) for key, (sig, meta) in written.items()],
-    )
-
-
 def stem(path: str) -> str:
     return PurePosixPath(path).stem
+
+
+def staying_notes(
+    vault: Path,
+    config: Config,
+    claims: dict[str, list[NoteSeen]],
+    states: dict[str, ItemState],
+    in_library: set[str],
+) -> set[str]:
+    """Paths of the notes of items gone from the library that stay where they are (marked
+    deleted, or holding user text with no archive folder): their names stay taken."""
+    return {
+        seen[0].path
+        for key, seen in claims.items()
+        if key not in in_library
+        and (
+            (key in states and states[key].deleted and states[key].path == seen[0].path)
+            or _stays(vault, seen[0].path, config)
+        )
+    }
+
+
+def _stays(vault: Path, rel: str, config: Config) -> bool:
+    """Whether a deleted item's note stays where it is (it holds user text, no archive)."""
+    if config.archive_folder:
+        return False
+    try:
+        return has_user_text((vault / rel).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return True

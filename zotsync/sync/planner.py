@@ -19,6 +19,11 @@ any                          two notes claim one key     ``duplicate`` (refused,
 source empty                 state knows items           whole run refused (``--force-delete``)
 ===========================  ==========================  =================================
 
+Then the pass's own facts (:func:`plan_actions`): ``unchanged`` becomes ``update`` for a note
+to be renamed or whose status a plan checkbox sets; an item the source could not read this time,
+or whose adoption is ambiguous, is ``skip``; a key whose note was adopted by another is
+``forget``.
+
 ``update`` decides per region at execution time, when the file is read: a region whose text
 still hashes to what zotsync last wrote is replaced; one that already equals the new rendering
 is left; anything else is the user's edit, kept, and reported as a conflict with the new
@@ -28,7 +33,7 @@ records such a conflict is planned as ``update`` even when nothing else changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -114,8 +119,20 @@ def plan_actions(
     notes: Mapping[str, Sequence[NoteSeen]],
     recreate: bool = False,
     overwrite_conflicts: bool = False,
+    renamed: Collection[str] = (),
+    forced: Collection[str] = (),
+    unreadable: Collection[str] = (),
+    retired: Mapping[str, str] | None = None,
+    ambiguous: Collection[str] = (),
 ) -> list[Action]:
-    """One action per key known to the source, the state or the vault, in a stable order."""
+    """One action per key known to the source, the state or the vault, in a stable order.
+
+    Besides the table (:func:`decide`), the pass's own facts: an unchanged item whose note is
+    to be ``renamed`` (its title moved) or whose status a plan checkbox ``forced`` is updated;
+    an item the source could not read now (``unreadable``) or whose adoption is ``ambiguous``
+    is skipped, nothing is done for it; a ``retired`` key (its note now stands for the adopting
+    key) is forgotten, never deleted.
+    """
     in_source = set(source_keys)
     keys = list(source_keys)
     seen = set(keys)
@@ -123,8 +140,10 @@ def plan_actions(
         if key not in seen:
             keys.append(key)
             seen.add(key)
-    return [
-        decide(
+    retired = retired or {}
+    out: list[Action] = []
+    for key in keys:
+        action = decide(
             key,
             in_source=key in in_source,
             input_hash=input_hashes.get(key),
@@ -133,8 +152,18 @@ def plan_actions(
             recreate=recreate,
             overwrite_conflicts=overwrite_conflicts,
         )
-        for key in keys
-    ]
+        if key in retired:
+            action = Action("forget", key, reason=f"its note now stands for {retired[key]}")
+        elif key in ambiguous:
+            action = Action("skip", key, path=action.path, reason="ambiguous adoption")
+        elif key in unreadable:
+            action = Action("skip", key, path=action.path, reason="unreadable in the source now")
+        elif action.kind == "unchanged" and key in renamed:
+            action = Action("update", key, path=action.path, reason="title changed: renamed")
+        elif action.kind == "unchanged" and key in forced:
+            action = Action("update", key, path=action.path, reason="status set in a plan")
+        out.append(action)
+    return out
 
 
 def mass_deletion(source_count: int, states: Mapping[str, ItemState]) -> int:
