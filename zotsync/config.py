@@ -93,7 +93,7 @@ class DiscoverConfig:
 class WatchConfig:
     """The daemon."""
 
-    debounce_seconds: float = 0.2
+    debounce_seconds: float = 0.1
     poll_seconds: float = 0.0
     web_poll_seconds: float = 60.0
     weekly_plan: bool = True

@@ -13,7 +13,7 @@ from zotsync.errors import EXIT_OK, EXIT_USAGE
 
 @click.command("watch")
 @source_options
-@click.option("--debounce", type=float, help="Seconds of quiet before a sync (default 0.2).")
+@click.option("--debounce", type=float, help="Seconds of quiet before a sync (default 0.1).")
 @click.option("--poll", type=float, help="Also poll every N seconds (network drives).")
 @common_options
 def watch_cmd(

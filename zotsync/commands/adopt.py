@@ -106,7 +106,7 @@ def preview(
     for note in notes:
         if note.key:
             sig = (note.sig.mtime_ns, note.sig.size, note.sig.ino)
-            claims.setdefault(note.key, []).append(NoteSeen(note.path.as_posix(), sig))
+            claims.setdefault(note.key, []).append(NoteSeen(note.rel, sig))
     carry_over(library, states, claims, {i.key for i in library.items})  # as the sync does
     plan = find_adoptions(vault, library, notes, states, claims, claim_field=key_field)
     report = AdoptReport(items=len(library.items), ambiguous=plan.ambiguous)

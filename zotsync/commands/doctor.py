@@ -70,7 +70,7 @@ def _vault_checks(vault: Path) -> tuple[list[Check], Config | None]:
 
 def _state_checks(vault: Path) -> list[Check]:
     """Confinement of ``.zotsync/`` and the state database's health (read-only: moves nothing)."""
-    from zotsync.state.db import state_db_problem
+    from zotsync.state.health import state_db_problem
     from zotsync.vault.confine import is_inside
 
     folder = vault / STATE_DIR
@@ -245,7 +245,7 @@ def _file_source_check(config: Config, vault: Path) -> Check:
 def _tag_checks(vault: Path, config: Config) -> list[Check]:
     """Advice when the library's only tags are automatic ones, which are left out by default."""
     from zotsync.library.tag_kinds import automatic_tags_hint
-    from zotsync.state.db import state_db_problem
+    from zotsync.state.health import state_db_problem
 
     path = vault / STATE_DIR / "state.sqlite"
     if not path.exists() or state_db_problem(path):

@@ -25,7 +25,6 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -136,16 +135,22 @@ def _rgb(hex_color: str) -> tuple[int, int, int]:
     return int(hex_color[1:3], 16), int(hex_color[3:5], 16), int(hex_color[5:7], 16)
 
 
-def attachment_kind(attachment: Attachment, ann: Annotation | None = None) -> str:
+def attachment_kind(
+    attachment: Attachment,
+    ann: Annotation | None = None,
+    position: Mapping[str, object] | None = None,
+) -> str:
     """``pdf``, ``epub`` or ``snapshot``: from the annotation's position when it tells, else
-    from the attachment's content type (a position is per annotation and always right)."""
-    if ann is not None:
-        pos_type = ann.position.get("type")
+    from the attachment's content type (a position is per annotation and always right).
+    ``position`` is the annotation's, already parsed."""
+    if ann is not None or position is not None:
+        pos = position if position is not None else ann.position  # type: ignore[union-attr]
+        pos_type = pos.get("type")
         if pos_type == "FragmentSelector":
             return "epub"
         if pos_type == "CssSelector":
             return "snapshot"
-        if "pageIndex" in ann.position:
+        if "pageIndex" in pos:
             return "pdf"
     if attachment.content_type in EPUB_TYPES:
         return "epub"
@@ -154,7 +159,12 @@ def attachment_kind(attachment: Attachment, ann: Annotation | None = None) -> st
     return "pdf"
 
 
-def deep_link(item_library: LibraryRef, attachment: Attachment, ann: Annotation) -> str:
+def deep_link(
+    item_library: LibraryRef,
+    attachment: Attachment,
+    ann: Annotation,
+    position: Mapping[str, object] | None = None,
+) -> str:
     """``zotero://`` link that opens the attachment at this annotation.
 
     PDF: ``zotero://open-pdf/<lib>/items/ATT?page=<pageIndex+1>&annotation=KEY`` (``page``
@@ -163,20 +173,26 @@ def deep_link(item_library: LibraryRef, attachment: Attachment, ann: Annotation)
     Zotero prefers when it knows the annotation.
     """
     base = f"{item_library.uri_path}/items/{attachment.key}"
-    kind = attachment_kind(attachment, ann)
+    pos = ann.position if position is None else position
+    kind = attachment_kind(attachment, position=pos)
     params: list[str] = []
     if kind == "pdf":
-        page = ann.page_index
+        page = _page_index(pos)
         if page is not None:
             params.append(f"page={page + 1}")
         scheme = "zotero://open-pdf/"
     else:
-        value = ann.position.get("value")
+        value = pos.get("value")
         if isinstance(value, str) and value:
             params.append(("cfi=" if kind == "epub" else "sel=") + quote(value, safe=""))
         scheme = "zotero://open/"
     params.append(f"annotation={ann.key}")
     return f"{scheme}{base}?{'&'.join(params)}"
+
+
+def _page_index(position: Mapping[str, object]) -> int | None:
+    value = position.get("pageIndex")
+    return value if isinstance(value, int) else None
 
 
 def callout_safe(text: str) -> str:
@@ -238,13 +254,12 @@ def annotation_views(
         for ann in _sorted(attachment.annotations):
             if not _KEY.fullmatch(ann.key):
                 continue
-            if isinstance(ann.position, Position):  # parse a lazy Position once, not per use
-                ann = dataclasses.replace(ann, position=ann.position.as_dict())
-            elif not isinstance(ann.position, dict):
-                ann = dataclasses.replace(ann, position=dict(ann.position))
+            # a lazy Position is parsed once here, not once per use
+            raw = ann.position
+            pos = raw.as_dict() if isinstance(raw, Position) else raw
             hex_color = normalize_color(ann.color)
             name = color_name(hex_color)
-            page_index = ann.page_index
+            page_index = _page_index(pos)
             page = page_index + 1 if page_index is not None else None
             label = " ".join(ann.page_label.replace("[", "(").replace("]", ")").split())
             is_image = ann.type in ("image", "ink")
@@ -264,7 +279,7 @@ def annotation_views(
                     color_name=name,
                     page_label=label,
                     page=page,
-                    link=safe_target(deep_link(item.library, attachment, ann)) or "",
+                    link=safe_target(deep_link(item.library, attachment, ann, pos)) or "",
                     text=callout_safe(defuse_links(ann.text)),  # PDF text makes no link
                     comment=callout_safe(ann.comment),
                     tags=tuple(t for t in (obsidian_tag(tag.name) for tag in ann.tags) if t),

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import sqlite3
-import struct
 import time
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -34,12 +32,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zotsync.state.health import (
+    closed_cleanly,
+    connect_ro,
+    move_aside,
+    remember_clean,
+    state_db_problem,
+)
 from zotsync.state.migrations import MIGRATIONS
 from zotsync.vault.confine import check_write
 from zotsync.vault.disk import stop_on_disk_error
 
 log = logging.getLogger(__name__)
-SQLITE_MAGIC = b"SQLite format 3\x00"
 OUR_TABLES = frozenset({"migrations", "meta", "items", "runs", "files"})
 
 
@@ -72,73 +76,6 @@ class ItemState:
         return (self.mtime_ns, self.size, self.ino)
 
 
-def state_db_problem(path: Path) -> str | None:
-    """What is wrong with the state database at ``path``, or None when it is usable (or new).
-
-    Cheap checks first (a folder, the SQLite header, the page count against the file size),
-    then SQLite's own ``quick_check`` and our table names, on a read-only connection.
-    """
-    if path.is_dir():
-        return "a folder stands where the state database belongs"
-    if not path.exists():
-        return None
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(100)
-        size = path.stat().st_size
-    except OSError as exc:
-        return f"it cannot be read ({exc.strerror or exc})"
-    if size == 0:
-        return None  # an empty file is a database SQLite has not written yet
-    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
-        return "it is not an SQLite database"
-    page_size = struct.unpack(">H", header[16:18])[0]
-    page_size = 65536 if page_size == 1 else page_size
-    pages, counter, valid_for = (struct.unpack(">I", header[o : o + 4])[0] for o in (28, 24, 92))
-    if page_size < 512 or size % page_size or (counter == valid_for and pages * page_size > size):
-        return "it is truncated"
-    try:
-        conn = _connect_ro(path)
-        try:
-            names = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            check = conn.execute("PRAGMA quick_check").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        return f"SQLite cannot read it ({exc})"
-    if check is None or check[0] != "ok":
-        return f"SQLite reports it as corrupt ({check[0] if check else 'no answer'})"
-    if names and not names >= {"migrations", "items"}:
-        return "it is another program's database, not zotsync's"
-    return None
-
-
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    """Read without creating anything: with no ``-wal`` beside it the file holds all the data,
-    and ``immutable`` keeps SQLite from creating a ``-shm`` file (a read-only command must not)."""
-    wal = path.with_name(path.name + "-wal")
-    query = "?mode=ro" if wal.exists() else "?mode=ro&immutable=1"
-    return sqlite3.connect(path.resolve().as_uri() + query, uri=True)
-
-
-def move_aside(path: Path) -> Path:
-    """Rename a damaged ``state.sqlite`` (and its -wal/-shm) to ``state.corrupt-<time>.sqlite``."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    dest = path.with_name(f"{path.stem}.corrupt-{stamp}{path.suffix}")
-    n = 0
-    while os.path.lexists(dest):
-        n += 1
-        dest = path.with_name(f"{path.stem}.corrupt-{stamp}-{n}{path.suffix}")
-    os.replace(path, dest)
-    for extra in ("-wal", "-shm", "-journal"):
-        side = path.with_name(path.name + extra)
-        if os.path.lexists(side):  # a stale WAL would be replayed into the new database
-            os.replace(side, dest.with_name(dest.name + extra))
-    return dest
-
-
 class StateDB:
     """Thin typed access to the state tables; one connection per run.
 
@@ -150,11 +87,13 @@ class StateDB:
         self.path = path
         self.readonly = readonly
         self.recovered: tuple[str, Path | None] | None = None
-        problem = state_db_problem(path)
+        # SQLite's quick_check reads every page (0.6 s with a large reference cache): skipped
+        # when the file is exactly as the last run that closed it left it
+        problem = None if closed_cleanly(path) else state_db_problem(path)
         if readonly:
             self.conn = sqlite3.connect(":memory:", isolation_level=None)
             if problem is None and path.is_file():
-                source = _connect_ro(path)
+                source = connect_ro(path)
                 try:
                     source.backup(self.conn)
                 finally:
@@ -221,6 +160,8 @@ class StateDB:
 
     def close(self) -> None:
         self.conn.close()
+        if not self.readonly:
+            remember_clean(self.path)
 
     # -- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

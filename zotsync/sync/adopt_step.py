@@ -65,7 +65,7 @@ def candidate_paths(
     live_paths = {s.path for k, s in states.items() if s.path and k in source_keys}
     out = []
     for note in notes:
-        rel = note.path.as_posix()
+        rel = note.rel
         if note.error or (note.key is not None and note.key in source_keys):
             continue
         if rel in live_paths or rel.endswith(CONFLICT_MARK):
@@ -128,7 +128,7 @@ def claim_adopted(
     the adopting key.
     """
     source_keys = {i.key for i in library.items}
-    by_path = {n.path.as_posix(): n for n in notes}
+    by_path = {n.rel: n for n in notes}
     # indexes by path, built once: a vault rebuilt after losing its state DB adopts every note
     claimants: dict[str, list[str]] = {}
     for other, seen in claims.items():

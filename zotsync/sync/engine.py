@@ -180,7 +180,7 @@ class Engine(ActionRunner):
                 result.errors.append(f"{note.path}: {note.error}")
             if note.key:
                 claims.setdefault(note.key, []).append(
-                    NoteSeen(note.path.as_posix(), (note.sig.mtime_ns, note.sig.size, note.sig.ino))
+                    NoteSeen(note.rel, (note.sig.mtime_ns, note.sig.size, note.sig.ino))
                 )
         moves = carry_over(library, states, claims, {i.key for i in library.items})
         for old_key, new_key in moves if not options.dry_run else ():
@@ -314,7 +314,7 @@ class Engine(ActionRunner):
                 return False  # a broken note is reported on every run until it is fixed
             if note.key is None:
                 continue
-            s = live.get(note.path.as_posix())
+            s = live.get(note.rel)
             if (
                 s is None
                 or s.key != note.key

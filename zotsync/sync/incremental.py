@@ -118,7 +118,7 @@ def run(
             result.errors.append(f"{note.path}: {note.error}")
         if note.key:
             claims.setdefault(note.key, []).append(
-                NoteSeen(note.path.as_posix(), (note.sig.mtime_ns, note.sig.size, note.sig.ino))
+                NoteSeen(note.rel, (note.sig.mtime_ns, note.sig.size, note.sig.ino))
             )
     vault_side = _vault_changes(claims, states)
     links = LinkIndex(engine.state, label)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from zotsync.errors import NoteError
@@ -39,10 +39,8 @@ PAPER_REGIONS = ("header", "abstract", "related", "references", "cited-by", "ann
 NAME_RE = re.compile(r"[a-z0-9-]+\Z")
 # A marker is a whole line; surrounding blanks are tolerated so a stray space typed by the
 # user does not orphan a region.
-_MARKER_RE = re.compile(
-    r"(?:^|(?<=\A\ufeff))[ \t]*%%[ \t]*zotsync:(begin|end)[ \t]+([a-z0-9-]+)[ \t]*%%[ \t]*(\r?\n|\Z)",
-    re.M,
-)
+# one whole line that is a marker (its line break aside); found by :func:`marker_lines`
+_MARKER_LINE_RE = re.compile(r"[ \t]*%%[ \t]*zotsync:(begin|end)[ \t]+([a-z0-9-]+)[ \t]*%%[ \t]*")
 # a line of a value that a marker parser could take for one: any line break (CRLF and a lone
 # CR become ``\n`` when spliced), blanks, then ``%% zotsync:``
 _MARKER_LIKE_RE = re.compile(r"(\A|[\r\n])([ \t]*)(?=%%[ \t]*zotsync:)")
@@ -130,8 +128,7 @@ def parse_note(text: str) -> ParsedNote:
     regions: dict[str, Region] = {}
     open_name: str | None = None
     open_at = (0, 0)  # (outer_start, content start)
-    for m in _MARKER_RE.finditer(text, body_start):
-        kind, name = m.group(1), m.group(2)
+    for kind, name, m_start, m_end in marker_lines(text, body_start):
         if kind == "begin":
             if open_name is not None:
                 problems.append(f"region '{name}' begins inside region '{open_name}'")
@@ -139,7 +136,7 @@ def parse_note(text: str) -> ParsedNote:
                 continue
             if name in regions:
                 problems.append(f"region '{name}' appears more than once")
-            open_name, open_at = name, (m.start(), m.end())
+            open_name, open_at = name, (m_start, m_end)
         else:
             if open_name is None:
                 problems.append(f"region '{name}' ends without a begin marker")
@@ -150,13 +147,38 @@ def parse_note(text: str) -> ParsedNote:
                 continue
             if name not in regions:
                 start = open_at[1]
-                regions[name] = Region(
-                    name, start, m.start(), text[start : m.start()], open_at[0], m.end()
-                )
+                regions[name] = Region(name, start, m_start, text[start:m_start], open_at[0], m_end)
             open_name = None
     if open_name is not None:
         problems.append(f"region '{open_name}' is never closed")
     return ParsedNote(text, fm, body_start, regions, problems, fm_span, yaml_span)
+
+
+def marker_lines(text: str, start: int = 0) -> Iterator[tuple[str, str, int, int]]:
+    """``(kind, name, line start, end after its line break)`` of each marker line from ``start``
+    (a line start) on.
+
+    Found by looking for ``zotsync:`` and checking only those lines: a regular expression
+    anchored at every line start cost 0.2 ms a note, a tenth of a first sync's parsing.
+    """
+    pos = start
+    n = len(text)
+    while True:
+        hit = text.find("zotsync:", pos)
+        if hit < 0:
+            return
+        line_start = max(text.rfind("\n", 0, hit) + 1, start)
+        if line_start == 0 and text.startswith(_BOM):
+            line_start = 1  # a BOM is not part of the first line
+        nl = text.find("\n", hit)
+        line_end = n if nl < 0 else nl
+        pos = n if nl < 0 else nl + 1
+        content = text[line_start:line_end]
+        if nl >= 0 and content.endswith("\r"):
+            content = content[:-1]
+        m = _MARKER_LINE_RE.fullmatch(content)
+        if m is not None:
+            yield m.group(1), m.group(2), line_start, pos
 
 
 def neutralise_markers(text: str) -> str:

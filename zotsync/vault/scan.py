@@ -19,6 +19,7 @@ a file the walk reaches anyway (two paths claiming one key would be a false conf
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Collection, Mapping
@@ -41,13 +42,21 @@ _LIB_LINE_RE = re.compile(r"^zotero-library[ \t]*:[ \t]*[\"']?([\w:]+)[\"']?[ \t
 
 @dataclass
 class NoteFile:
-    """One Markdown file of the vault and the identity found in it."""
+    """One Markdown file of the vault and the identity found in it.
 
-    path: Path  # relative to the vault
+    The path is kept as the POSIX string it was found as; the :class:`Path` is built only when
+    asked for (a daemon pass scans 10,000+ notes and needs few of them as paths).
+    """
+
+    rel: str  # relative to the vault, POSIX
     sig: FileSig
     key: str | None
     library: str | None
     error: str | None = None
+
+    @functools.cached_property
+    def path(self) -> Path:
+        return Path(self.rel)
 
 
 def read_head(path: Path) -> str:
@@ -148,7 +157,7 @@ def scan_notes(
                         entry.path, rel + name, sig, known.get(rel + name), parse_yaml, key_field
                     )
                 )
-    found.sort(key=lambda n: n.path.as_posix())
+    found.sort(key=lambda n: n.rel)
     return found
 
 
@@ -160,7 +169,7 @@ def _note_file(
     parse_yaml: bool,
     key_field: str = "zotero-key",
 ) -> NoteFile:
-    path = Path(relpath)
+    path = relpath
     if remembered is not None and remembered[0] == sig:
         return NoteFile(path, sig, remembered[1], remembered[2])
     try:
