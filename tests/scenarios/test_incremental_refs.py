@@ -62,7 +62,9 @@ def _lists(library: Library) -> list[tuple[str, str, dict[str, Any]]]:
             _ref(f"Paper with a DOI {2 + n % 4}", None, doi=f"10.7777/extra.{2 + n % 4}"),
             _ref(f"An outside paper number {n}", 2001),
         ]
-        rows.append((ck, "ok", {"paperId": f"S2{n:04d}", "referenceCount": len(refs), "refs": refs}))
+        rows.append(
+            (ck, "ok", {"paperId": f"S2{n:04d}", "referenceCount": len(refs), "refs": refs})
+        )
     return rows
 
 
