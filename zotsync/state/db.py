@@ -219,7 +219,7 @@ class StateDB:
                 deleted=bool(r[11]),
                 conflict=r[12],
                 named=bool(r[13]),
-                user_keys=json.loads(r[14]),
+                user_keys=[] if r[14] == "[]" else json.loads(r[14]),  # the common case, free
             )
         return out
 
