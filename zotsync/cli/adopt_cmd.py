@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from zotsync.cli.common import Ctx, common_options
-from zotsync.cli.sync_cmds import make_source_options, source_options
+from zotsync.cli.sync_cmds import chosen_source, source_options
 from zotsync.errors import EXIT_CONFLICT, EXIT_OK
 
 
@@ -20,7 +18,7 @@ from zotsync.errors import EXIT_CONFLICT, EXIT_OK
     help="Only list (the default: the next sync does the adopting).",
 )
 @common_options
-def adopt_cmd(ctx: Ctx, dry_run: bool, **source_kwargs: Any) -> int:
+def adopt_cmd(ctx: Ctx, dry_run: bool) -> int:
     """List the existing notes (Citations, Zotero Integration, ZotLit, mdnotes, PaperForge…)
     the next sync adopts for which items, on what evidence, and every ambiguous claim.
 
@@ -32,7 +30,7 @@ def adopt_cmd(ctx: Ctx, dry_run: bool, **source_kwargs: Any) -> int:
     report = preview(
         ctx.resolve_vault(),
         config_path=ctx.config,
-        source_options=make_source_options(**source_kwargs),
+        source_options=chosen_source(),
     )
     if ctx.json:
         ctx.emit(report.as_dict())

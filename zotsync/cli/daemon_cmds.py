@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from zotsync.cli.common import Ctx, common_options
-from zotsync.cli.sync_cmds import make_source_options, source_options
+from zotsync.cli.sync_cmds import chosen_source, source_options
 from zotsync.errors import EXIT_OK, EXIT_USAGE
 
 
@@ -18,11 +16,6 @@ from zotsync.errors import EXIT_OK, EXIT_USAGE
 @common_options
 def watch_cmd(
     ctx: Ctx,
-    source: str | None,
-    zotero_db: Path | None,
-    bbt_json: Path | None,
-    library: str | None,
-    collections: tuple[str, ...],
     debounce: float | None,
     poll: float | None,
 ) -> int:
@@ -32,7 +25,7 @@ def watch_cmd(
     daemon = watch_daemon(
         ctx.resolve_vault(),
         config_path=ctx.config,
-        source_options=make_source_options(source, zotero_db, bbt_json, library, collections),
+        source_options=chosen_source(),
         debounce=debounce,
         poll=poll,
     )

@@ -14,67 +14,54 @@ from zotsync.errors import EXIT_CONFLICT, EXIT_OK, EXIT_PARTIAL
 from zotsync.sync.engine import SyncOptions, SyncResult
 
 SOURCES = click.Choice(["sqlite", "local", "web", "bbt-json", "bibtex", "csl-json", "demo"])
-_FILE_SOURCES = "zotsync.file_sources"
+_SOURCE_CHOICE = "zotsync.source_choice"
+_PATH = click.Path(path_type=Path)
+#: the source options of ``init``, ``sync``, ``watch`` and ``adopt`` (recorded in zotsync.yaml)
+_SOURCE_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("--source",), {"type": SOURCES, "help": "Where to read the library from."}),
+    (("--zotero-db",), {"type": _PATH, "help": "Path of zotero.sqlite (sqlite source)."}),
+    (("--bbt-json",), {"type": _PATH, "help": "Better BibTeX JSON export file."}),
+    (("--bibtex",), {"type": _PATH, "help": "BibTeX/BibLaTeX file (bibtex source)."}),
+    (("--csl-json",), {"type": _PATH, "help": "CSL-JSON export file (csl-json source)."}),
+    (("--library",), {"help": "user, user:ID or group:ID (web/local sources)."}),
+    (
+        ("--collection", "collections"),
+        {"multiple": True, "help": "Only this collection (and its subcollections); repeatable."},
+    ),
+]
 
 
-def _remember(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    """Keep --bibtex/--csl-json in the click context: commands need no extra parameters."""
-    if value is not None and param.name:
-        ctx.meta.setdefault(_FILE_SOURCES, {})[param.name] = str(value)
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Keep a source option in the click context: the commands take none of them as
+    parameters, and read them all at once with :func:`chosen_source`."""
+    if param.name:
+        ctx.meta.setdefault(_SOURCE_CHOICE, {})[param.name] = value
 
 
 def source_options(func: Any) -> Any:
-    """The source options shared by ``sync`` and ``watch`` (recorded in zotsync.yaml)."""
-    func = click.option("--source", type=SOURCES, help="Where to read the library from.")(func)
-    func = click.option(
-        "--zotero-db",
-        type=click.Path(path_type=Path),
-        help="Path of zotero.sqlite (sqlite source).",
-    )(func)
-    func = click.option(
-        "--bbt-json", type=click.Path(path_type=Path), help="Better BibTeX JSON export file."
-    )(func)
-    func = click.option(
-        "--bibtex",
-        type=click.Path(path_type=Path),
-        expose_value=False,
-        callback=_remember,
-        help="BibTeX/BibLaTeX file (bibtex source).",
-    )(func)
-    func = click.option(
-        "--csl-json",
-        type=click.Path(path_type=Path),
-        expose_value=False,
-        callback=_remember,
-        help="CSL-JSON export file (csl-json source).",
-    )(func)
-    func = click.option("--library", help="user, user:ID or group:ID (web/local sources).")(func)
-    func = click.option(
-        "--collection",
-        "collections",
-        multiple=True,
-        help="Only this collection (and its subcollections); repeatable.",
-    )(func)
+    """The source options, in the order ``--help`` lists them."""
+    for names, settings in reversed(_SOURCE_OPTIONS):
+        func = click.option(*names, expose_value=False, callback=_remember, **settings)(func)
     return func
 
 
-def make_source_options(
-    source: str | None,
-    zotero_db: Path | None,
-    bbt_json: Path | None,
-    library: str | None,
-    collections: tuple[str, ...],
-) -> api.SourceOptions:
+def chosen_source() -> api.SourceOptions:
+    """The source options given on this command line."""
     click_ctx = click.get_current_context(silent=True)
-    files: dict[str, str] = click_ctx.meta.get(_FILE_SOURCES, {}) if click_ctx else {}
+    given: dict[str, Any] = click_ctx.meta.get(_SOURCE_CHOICE, {}) if click_ctx else {}
+
+    def path(name: str) -> str | None:
+        value = given.get(name)
+        return str(value) if value else None
+
     return api.SourceOptions(
-        source=source,
-        zotero_db=str(zotero_db) if zotero_db else None,
-        bbt_json=str(bbt_json) if bbt_json else None,
-        library=library,
-        collections=list(collections),
-        bibtex=files.get("bibtex"),
-        csl_json=files.get("csl_json"),
+        source=given.get("source"),
+        zotero_db=path("zotero_db"),
+        bbt_json=path("bbt_json"),
+        library=given.get("library"),
+        collections=list(given.get("collections") or ()),
+        bibtex=path("bibtex"),
+        csl_json=path("csl_json"),
     )
 
 
@@ -85,16 +72,10 @@ def make_source_options(
 def init_cmd(
     ctx: Ctx,
     vault_dir: Path | None,
-    source: str | None,
-    zotero_db: Path | None,
-    bbt_json: Path | None,
-    library: str | None,
-    collections: tuple[str, ...],
 ) -> int:
     """Create a vault from the starter template (never overwrites a file) and write zotsync.yaml."""
     vault_dir = target_vault(ctx, vault_dir)
-    opts = make_source_options(source, zotero_db, bbt_json, library, collections)
-    result = api.init_vault(vault_dir, opts)
+    result = api.init_vault(vault_dir, chosen_source())
     if ctx.json:
         ctx.emit({"vault": str(result.vault), "created": result.created, "kept": result.kept})
     else:
@@ -191,11 +172,6 @@ def summary_line(c: dict[str, int]) -> str:
 @common_options
 def sync_cmd(
     ctx: Ctx,
-    source: str | None,
-    zotero_db: Path | None,
-    bbt_json: Path | None,
-    library: str | None,
-    collections: tuple[str, ...],
     dry_run: bool,
     no_refs: bool,
     force_delete: bool,
@@ -205,7 +181,7 @@ def sync_cmd(
 ) -> int:
     """One incremental sync pass from Zotero into the vault."""
     vault = ctx.resolve_vault()
-    opts = make_source_options(source, zotero_db, bbt_json, library, collections)
+    opts = chosen_source()
     progress, close = _progress_bar(ctx)
     try:
         report = api.sync(
