@@ -73,6 +73,7 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
+from zotsync.sources.zotero_json import parse_creators, parse_relations, parse_tags
 
 FORMAT = "zotsync-demo/1"
 LIBRARY_FILE = "demo_library.json"
@@ -246,10 +247,10 @@ def _item(raw: Mapping[str, Any], ref: LibraryRef) -> Item:
         key=raw["key"],
         item_type=item_type,
         fields=fields,
-        creators=[_creator(c) for c in raw.get("creators", [])],
-        tags=[_tag(t) for t in raw.get("tags", [])],
+        creators=[c for raw_c in raw.get("creators", []) for c in _creators(raw_c)],
+        tags=parse_tags(raw.get("tags", [])),
         collections=list(raw.get("collections", [])),
-        relations=_relations(raw.get("relations", {})),
+        relations=parse_relations(raw.get("relations", {})),
         attachments=[_attachment(a) for a in raw.get("attachments", [])],
         notes=[_note(n) for n in raw.get("notes", [])],
         date_added=raw.get("dateAdded", ""),
@@ -260,25 +261,12 @@ def _item(raw: Mapping[str, Any], ref: LibraryRef) -> Item:
     )
 
 
-def _creator(raw: str | Mapping[str, str]) -> Creator:
+def _creators(raw: str | Mapping[str, str]) -> list[Creator]:
+    """A creator as Zotero JSON has it, or the demo's shorthand ``"Last, First"``."""
     if isinstance(raw, str):
         last, sep, first = raw.partition(", ")
-        return Creator(last, first) if sep else Creator(raw, single=True)
-    role = raw.get("creatorType", "author")
-    if "name" in raw:
-        return Creator(raw["name"], creator_type=role, single=True)
-    return Creator(raw["lastName"], raw.get("firstName", ""), creator_type=role)
-
-
-def _tag(raw: str | Mapping[str, Any]) -> Tag:
-    if isinstance(raw, str):
-        return Tag(raw)
-    return Tag(raw["tag"], auto=raw.get("type", 0) == 1)
-
-
-def _relations(raw: Mapping[str, str | list[str]]) -> dict[str, list[str]]:
-    # Zotero's web API writes a lone object as a string, several as a list; accept both.
-    return {pred: [objs] if isinstance(objs, str) else list(objs) for pred, objs in raw.items()}
+        return [Creator(last, first) if sep else Creator(raw, single=True)]
+    return parse_creators([raw])
 
 
 def _attachment(raw: Mapping[str, Any]) -> Attachment:
@@ -306,7 +294,7 @@ def _annotation(raw: Mapping[str, Any]) -> Annotation:
         position=dict(raw.get("position", {})),
         author=raw.get("authorName", ""),
         is_external=bool(raw.get("isExternal", False)),
-        tags=[_tag(t) for t in raw.get("tags", [])],
+        tags=parse_tags(raw.get("tags", [])),
         date_added=raw.get("dateAdded", ""),
         date_modified=raw.get("dateModified", raw.get("dateAdded", "")),
     )
@@ -318,5 +306,5 @@ def _note(raw: Mapping[str, Any]) -> ChildNote:
         html=raw["html"],
         date_added=raw.get("dateAdded", ""),
         date_modified=raw.get("dateModified", raw.get("dateAdded", "")),
-        tags=[_tag(t) for t in raw.get("tags", [])],
+        tags=parse_tags(raw.get("tags", [])),
     )
