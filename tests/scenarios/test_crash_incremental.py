@@ -25,6 +25,8 @@ from support.crash_helpers import (
 )
 
 from zotsync import api
+from zotsync.model import Library
+from zotsync.sync.engine import SyncOptions
 from zotsync.testing.zotero_db import hold_exclusive, make_zotero_db
 
 pytestmark = pytest.mark.slow
@@ -47,19 +49,49 @@ def refs_off(vault: Path) -> None:
     config.write_text(text, "utf-8")
 
 
+def _cite_each_other(vault: Path, library: Library) -> None:
+    """A cached reference list for every paper with an id, citing other papers by title and
+    year, so retitles move other notes' references and cited-by regions."""
+    from zotsync.refs.cache import RefCache
+    from zotsync.refs.ids import item_ids, normalize_title
+    from zotsync.workspace import open_state
+
+    rows = []
+    items = library.items
+    for n, item in enumerate(items):
+        ck = item_ids(item).cache_key
+        if ck is None:
+            continue
+        cited = [items[(n * 7 + k) % len(items)] for k in (1, 2, 3)]
+        refs = [[c.title, c.year, None, None, None, normalize_title(c.title)] for c in cited]
+        rows.append((ck, "ok", {"paperId": f"S2{n}", "referenceCount": len(refs), "refs": refs}))
+    assert len(rows) > len(items) // 2  # most papers have a list: the pass has links to move
+    state = open_state(vault)
+    RefCache(state.conn).put_many(rows)
+    state.close()
+
+
+def _sync_full(vault: Path, db: Path, refs: bool) -> api.SyncReport:
+    if not refs:
+        return sync_db(vault, db, full=True)
+    return api.sync(vault, options=SyncOptions(full=True), fetch_refs=False)
+
+
+@pytest.mark.parametrize("refs", [False, True], ids=["refs-off", "refs-on"])
 def test_sigkill_during_an_incremental_pass_converges_to_the_full_pass_vault(
-    tmp_path: Path,
+    tmp_path: Path, refs: bool
 ) -> None:
     library = bench_generator().generate_library(ITEMS)
     db = make_zotero_db(tmp_path / "zotero" / "zotero.sqlite", library, version=10, wal=True)
     vault, full = tmp_path / "vault", tmp_path / "full"
     for v in (vault, full):
         api.init_vault(v, api.SourceOptions(zotero_db=str(db)))
-        refs_off(
-            v
-        )  # reference lists are resolved over the whole library: passes with them are full
+        if refs:
+            _cite_each_other(v, library)
+        else:
+            refs_off(v)
     run_sync(vault, "--no-refs")
-    sync_db(full, db, full=True)
+    _sync_full(full, db, refs)
     papers = vault / "Papers"
     mine = find_note(papers, library.items[3].key)
     mine.write_text(mine.read_text("utf-8") + "\nMy own line ✓\n", "utf-8")
@@ -77,12 +109,12 @@ def test_sigkill_during_an_incremental_pass_converges_to_the_full_pass_vault(
             elif i % 50 == 2:
                 zotero.trash(item.key)
         for n in RETITLED:
-            proc = start_sync(vault, "--no-refs")  # reference lists make every pass full
+            proc = start_sync(vault, "--no-refs")  # the cache only, as offline
             kills += kill_when(proc, lambda n=n: count_names(papers, "Retitled ")() >= n)
             seen = note_versions(papers)
             assert set(seen) <= set(old)
-        report = sync_db(vault, db)
-        sync_db(full, db, full=True)
+        report = api.sync(vault, fetch_refs=False) if refs else sync_db(vault, db)
+        _sync_full(full, db, refs)
     # the rerun was incremental: the killed passes never stored a token of their own
     assert report.result.incremental
     assert report.result.failed == 0, report.result.errors
