@@ -65,7 +65,7 @@ def _cite_each_other(vault: Path, library: Library) -> None:
         cited = [items[(n * 7 + k) % len(items)] for k in (1, 2, 3)]
         refs = [[c.title, c.year, None, None, None, normalize_title(c.title)] for c in cited]
         rows.append((ck, "ok", {"paperId": f"S2{n}", "referenceCount": len(refs), "refs": refs}))
-    assert len(rows) > len(items) // 2  # most papers have a list: the pass has links to move
+    assert len(rows) > len(items) // 3  # many papers have a list: the pass has links to move
     state = open_state(vault)
     RefCache(state.conn).put_many(rows)
     state.close()
