@@ -37,9 +37,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import fill_refs_cache
 from generate import generate_library
 
 from zotsync import api
+from zotsync.refs.ids import item_ids
 from zotsync.testing.zotero_db import hold_exclusive, make_zotero_db
 
 
@@ -49,6 +51,7 @@ def build(workdir: Path, n: int, seed: int = 0) -> tuple[Path, Path, list[str]]:
     db = make_zotero_db(workdir / "zotero" / "zotero.sqlite", library, version=10, wal=True)
     vault = workdir / "vault"
     api.init_vault(vault, api.SourceOptions(source="sqlite", zotero_db=str(db)))
+    fill_refs_cache(vault, [(item_ids(i).cache_key, i.title, i.year) for i in library.items])
     return db, vault, [item.key for item in library.items]
 
 

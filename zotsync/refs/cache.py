@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from zotsync.refs.ids import normalize_title
 from zotsync.state.migrations import ensure_cache_table
 
 
@@ -56,6 +59,17 @@ class RefCache:
         self.conn = conn
         self.now = now
         ensure_cache_table(conn, "refs_cache")
+        ensure_cache_table(conn, "ref_mentions")
+        backfill = conn.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM ref_mentions) "
+            "AND EXISTS (SELECT 1 FROM refs_cache WHERE payload IS NOT NULL)"
+        ).fetchone()[0]
+        if backfill:  # a cache written before the mentions were kept: index it once
+            rows = conn.execute("SELECT paper_id_key, payload FROM refs_cache").fetchall()
+            with _transaction(conn):
+                self._mention(
+                    (key, json.loads(payload) if payload else None) for key, payload in rows
+                )
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CacheEntry]:
         """The cached entries among ``keys`` (missing keys are absent), in one query."""
@@ -85,6 +99,7 @@ class RefCache:
     def put_many(self, entries: Iterable[tuple[str, str, dict[str, Any] | None]]) -> int:
         """Store ``(key, status, payload)`` rows stamped now; commits. Returns rows written."""
         stamp = self.now().astimezone(UTC).isoformat(timespec="seconds")
+        entries_list = list(entries)
         rows = [
             (
                 key,
@@ -92,10 +107,10 @@ class RefCache:
                 status,
                 json.dumps(payload, separators=(",", ":")) if payload is not None else None,
             )
-            for key, status, payload in entries
+            for key, status, payload in entries_list
         ]
         if rows:
-            with self.conn:
+            with _transaction(self.conn):
                 self.conn.executemany(
                     "INSERT INTO refs_cache (paper_id_key, fetched_at, status, payload) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT(paper_id_key) DO UPDATE SET "
@@ -103,7 +118,40 @@ class RefCache:
                     "payload = excluded.payload",
                     rows,
                 )
+                self._mention((key, payload) for key, _, payload in entries_list)
         return len(rows)
+
+    def _mention(self, entries: Iterable[tuple[str, dict[str, Any] | None]]) -> None:
+        """Index which identifiers each list mentions (:func:`mention_hash`).
+
+        Rows are only ever added: a refreshed list keeps the mentions of its older version,
+        which can only widen a search (the caller matches properly), never miss a list.
+        """
+        mentioned = {key: {mention_hash(m) for m in _mentions(p)} for key, p in entries}
+        rowids = dict(
+            self.conn.execute(
+                "SELECT paper_id_key, rowid FROM refs_cache "
+                "WHERE paper_id_key IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(mentioned)),),
+            )
+        )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO ref_mentions (h, list) VALUES (?, ?)",
+            [(h, rowids[key]) for key, hs in mentioned.items() if key in rowids for h in hs],
+        )
+
+    def lists_mentioning(self, identifiers: Iterable[str]) -> set[str]:
+        """Keys of the cached lists that mention any of ``identifiers`` (a superset: hashes)."""
+        wanted = sorted({mention_hash(i) for i in identifiers})
+        if not wanted:
+            return set()
+        rows = self.conn.execute(
+            "SELECT DISTINCT c.paper_id_key FROM ref_mentions AS m "
+            "JOIN refs_cache AS c ON c.rowid = m.list "
+            "WHERE m.h IN (SELECT value FROM json_each(?))",
+            (json.dumps(wanted),),
+        )
+        return {r[0] for r in rows}
 
     def put(self, key: str, status: str, payload: dict[str, Any] | None) -> None:
         self.put_many([(key, status, payload)])
@@ -112,5 +160,47 @@ class RefCache:
         return int(self.conn.execute("SELECT count(*) FROM refs_cache").fetchone()[0])
 
     def clear(self) -> None:
-        with self.conn:
+        with _transaction(self.conn):
             self.conn.execute("DELETE FROM refs_cache")
+            self.conn.execute("DELETE FROM ref_mentions")
+
+
+def mention(kind: str, value: str) -> str:
+    """One identifier a reference can be matched by: ``t`` title (normalized), ``d`` DOI,
+    ``a`` arXiv id, ``s`` Semantic Scholar id."""
+    return f"{kind}:{value}"
+
+
+def mention_hash(identifier: str) -> int:
+    """A 64-bit hash of :func:`mention` (CRC-32 and Adler-32 side by side: fast, and a
+    collision only widens a search)."""
+    data = identifier.encode("utf-8")
+    value = (zlib.crc32(data) << 32) | zlib.adler32(data)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _mentions(payload: dict[str, Any] | None) -> Iterator[str]:
+    for ref in (payload or {}).get("refs", []):
+        if not isinstance(ref, list) or len(ref) < 6:
+            continue
+        title, _year, doi, arxiv, s2, ntitle = ref[:6]
+        for kind, value in (("t", ntitle or normalize_title(title)), ("d", doi), ("a", arxiv),
+                            ("s", s2)):  # fmt: skip
+            if isinstance(value, str) and value:
+                yield mention(kind, value)
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One transaction, also on an autocommit connection (the state DB's): a list of 40
+    references is a hundred index rows, which must not be a hundred commits."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -24,14 +24,13 @@ or S2 id makes the pass a full one. So does a library with no recorded identitie
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from zotsync.model import Item
 from zotsync.refs.answers import Answer, gather
-from zotsync.refs.cache import RefCache
+from zotsync.refs.cache import RefCache, mention
 from zotsync.refs.ids import PaperIds, item_ids
 from zotsync.refs.match import LibraryIndex
 from zotsync.refs.resolve import Deferred, ItemRefs, RefGraph, _item_refs, ident
@@ -40,7 +39,6 @@ from zotsync.state.db import StateDB
 from zotsync.state.ref_index import (
     Ident,
     citers_of,
-    lists_mentioning,
     load_idents,
     owners_of,
     refs_of,
@@ -96,24 +94,24 @@ class RefDelta:
         needles: set[str] = set()
         for key in moved:
             old, new = self.recorded.get(key), self.idents.get(key)
-            for value, before in (
-                (new and new.s2, old and old.s2),
-                (new and new.doi, old and old.doi),
-                (new and new.arxiv, old and old.arxiv),
+            for kind, value, before in (
+                ("s", new and new.s2, old and old.s2),
+                ("d", new and new.doi, old and old.doi),
+                ("a", new and new.arxiv, old and old.arxiv),
             ):
                 if value and value != before:
-                    needles.add(json.dumps(value))
+                    needles.add(mention(kind, value))
             if (
                 new
                 and new.ntitle
                 and (old is None or (old.ntitle, old.year) != (new.ntitle, new.year))
             ):
-                needles.add(json.dumps(new.ntitle))
+                needles.add(mention("t", new.ntitle))
             if old and old.ntitle and self._title_shared(key, old.ntitle):
-                needles.add(json.dumps(old.ntitle))
+                needles.add(mention("t", old.ntitle))
         mine = {i.key for i in changed} | self.gone
         # items whose own list may match differently now, and the ones sharing a changed list
-        citing = owners_of(self.state, self.label, lists_mentioning(self.state, needles))
+        citing = owners_of(self.state, self.label, self.cache.lists_mentioning(needles))
         for citers in citers_of(self.state, self.label, moved).values():
             citing |= citers
         citing |= owners_of(self.state, self.label, {i.ck for i in self.idents.values() if i.ck})

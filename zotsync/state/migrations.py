@@ -32,9 +32,24 @@ CREATE TABLE IF NOT EXISTS arxiv_metadata (
 """
 
 
+#: which cached lists (``refs_cache`` rowids) mention which identifiers, hashed
+#: (:mod:`zotsync.refs.cache`)
+REF_MENTIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS ref_mentions (
+    h INTEGER NOT NULL,
+    list INTEGER NOT NULL,
+    PRIMARY KEY (h, list)
+) WITHOUT ROWID
+"""
+
+
 #: the caches that can also live in a database of their own (``IF NOT EXISTS``: state
 #: databases made before these migrations already have them)
-CACHE_TABLES = {"refs_cache": REFS_CACHE_TABLE, "arxiv_metadata": ARXIV_METADATA_TABLE}
+CACHE_TABLES = {
+    "refs_cache": REFS_CACHE_TABLE,
+    "arxiv_metadata": ARXIV_METADATA_TABLE,
+    "ref_mentions": REF_MENTIONS_TABLE,
+}
 
 
 MIGRATIONS: list[tuple[str, str]] = [
@@ -159,9 +174,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX ref_idents_ck ON ref_idents (library, ck);
         """,
     ),
+    ("0010-reference-mentions", REF_MENTIONS_TABLE),
 ]
 
 
 def ensure_cache_table(conn: sqlite3.Connection, name: str) -> None:
     """Create one of :data:`CACHE_TABLES` on a bare connection (a state DB has it already)."""
-    conn.execute(CACHE_TABLES[name])
+    for statement in CACHE_TABLES[name].split(";"):
+        if statement.strip():
+            conn.execute(statement)

@@ -6,7 +6,7 @@ DOI, arXiv id, normalized title, year) and why its list is pending, if it is. Th
 rows already hold each item's in-library references. Together they let an incremental pass
 (:mod:`zotsync.refs.delta`) work out which notes a changed item's references touch without
 reading the library: ``ref_idents`` rebuilds the match index, ``papers.refs`` answers "who
-cites X", and the cached payloads answer "whose list mentions this DOI/title".
+cites X", and the cache's mention index answers "whose list mentions this DOI/title".
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from zotsync.state.db import StateDB
 __all__ = [
     "Ident",
     "citers_of",
-    "lists_mentioning",
     "load_idents",
     "owners_of",
     "pending_reasons",
@@ -82,22 +81,6 @@ def save_idents(
         "ntitle = excluded.ntitle, year = excluded.year, why = excluded.why",
         [(library, r.key, last + 1 + n, *r[1:]) for n, r in enumerate(rows)],
     )
-
-
-def lists_mentioning(state: StateDB, needles: Collection[str]) -> set[str]:
-    """Cache keys of the cached reference lists whose JSON contains any of ``needles``.
-
-    A superset filter (callers match properly afterwards): one scan of the cache in SQLite,
-    which costs a fraction of decoding every list in Python.
-    """
-    if not needles:
-        return set()
-    test = " OR ".join("instr(payload, ?) > 0" for _ in needles)
-    rows = state.conn.execute(
-        f"SELECT paper_id_key FROM refs_cache WHERE payload IS NOT NULL AND ({test})",
-        tuple(needles),
-    )
-    return {r[0] for r in rows}
 
 
 def owners_of(state: StateDB, library: str, cache_keys: Collection[str]) -> set[str]:
