@@ -20,6 +20,7 @@ from typing import Any
 from zotsync.errors import NoteError
 from zotsync.render.note import POLICIES, RenderedNote
 from zotsync.state.db import ItemState
+from zotsync.sync.merge import merge_note
 from zotsync.vault.atomic import (
     BatchCreate,
     FileSig,
@@ -28,10 +29,8 @@ from zotsync.vault.atomic import (
     file_sig,
     write_atomic,
 )
-from zotsync.vault.foreign import held_keys, insert_after_frontmatter, policies_for
 from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
-from zotsync.vault.frontmatter_merge import merge_owned
-from zotsync.vault.regions import landed_hash, parse_note, splice_regions, text_hash, user_segments
+from zotsync.vault.regions import parse_note, text_hash, user_segments
 
 CONFLICT_SUFFIX = " (zotsync conflict)"
 
@@ -159,60 +158,23 @@ class NoteWriter:
                 fix="restore the %% zotsync:begin/end NAME %% lines (a backup is in .zotsync/backups) "
                 "or delete the note to have it recreated with `zotsync sync --recreate`",
             )
-        existing = read_frontmatter(text)  # raises NoteError on invalid YAML
-        new_regions: dict[str, str] = {}
-        conflicts: list[str] = []
-        overwrote = False
-        region_hashes = dict(state.regions)
-        for name, content in rendered.regions.items():
-            region = parsed.regions.get(name)
-            if region is None:
-                continue
-            on_disk = text_hash(region.lf_content)  # a CRLF note compares by content
-            wanted = landed_hash(content)
-            if on_disk in (wanted, text_hash(content)):  # spliced, or as a new note holds it
-                region_hashes[name] = on_disk  # the state knows what is on disk
-            elif adopt and not state.regions:
-                conflicts.append(name)
-            elif on_disk == state.regions.get(name) or overwrite_conflicts:
-                # overwriting a region the user edited: that edit must survive in a backup
-                overwrote = overwrote or on_disk != state.regions.get(name)
-                new_regions[name] = content
-                region_hashes[name] = wanted
-            else:
-                conflicts.append(name)
-        new_text = splice_regions(text, new_regions) if new_regions else text
-        if new_regions:  # the hashes of what landed (the splice normalises final newlines)
-            landed = parse_note(new_text).regions
-            region_hashes.update({n: text_hash(landed[n].lf_content) for n in new_regions})
-        if adopt and not parsed.regions and not state.regions:
-            # another tool's note: regions go in above the user's body, which stays whole;
-            # the owned keys the user already set stay theirs (see vault/foreign.py)
-            new_text = insert_after_frontmatter(text, rendered.regions.items())
-            inserted = parse_note(new_text).regions
-            region_hashes = {n: text_hash(r.lf_content) for n, r in inserted.items()}
+        merge = merge_note(
+            text,
+            parsed,
+            rendered,
+            state,
+            adopt=adopt,
+            overwrite_conflicts=overwrite_conflicts,
+            forced=forced,
+        )  # raises NoteError on invalid YAML
+        new_text, conflicts = merge.text, merge.conflicts
+        if merge.adopted_foreign:
             state.named = False
-            state.user_keys = held_keys(existing, POLICIES)
-        policies = policies_for(POLICIES, state.user_keys)
-        fm_changes = merge_owned(existing, rendered.frontmatter, policies)
-        remove = [
-            k
-            for k, pol in policies.items()
-            if pol == "replace"
-            and k in existing
-            and k not in rendered.frontmatter
-            and k in state.frontmatter
-        ]
-        if "zotero-deleted" in existing:
-            remove.append("zotero-deleted")
-        if forced:
-            fm_changes.update({k: v for k, v in forced.items() if existing.get(k) != v})
-        if fm_changes or remove:
-            new_text = splice_frontmatter(new_text, fm_changes, remove=remove)
+            state.user_keys = merge.user_keys
         outcome = Outcome("unchanged", current)
         new_sig = sig
         if new_text != text:
-            if (overwrote or has_user_text(text)) and not self.dry_run:
+            if (merge.overwrote_user_text or has_user_text(text)) and not self.dry_run:
                 backup_file(self.vault, path)
             new_sig = self._write(current, new_text, sig)
             outcome = Outcome("updated", current)
@@ -223,7 +185,7 @@ class NoteWriter:
             self._write_conflict(target, rendered)
             outcome.conflicts = conflicts
         state.path = target
-        state.regions = region_hashes
+        state.regions = merge.region_hashes
         state.frontmatter = fm_hashes(rendered.frontmatter)
         state.deleted = False
         state.tombstone = False
