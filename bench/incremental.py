@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import files_written, fill_refs_cache, offline_env, run_child, tree_signature
+from common import files_written, offline_env, run_child, tree_signature
 
 REPEAT = 3
 _EDIT = """
@@ -64,6 +64,17 @@ def _median_seconds(argv: list[str]) -> float:
     return statistics.median(runs)
 
 
+_FILL = f"""
+import sys
+from pathlib import Path
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+from common import fill_refs_cache
+from incremental import _papers
+vault = Path(sys.argv[1])
+fill_refs_cache(vault, _papers(vault))
+"""
+
+
 def _papers(vault: Path) -> list[tuple[str | None, str, int | None]]:
     """(cache key, title, year) of every paper, as the last full pass recorded them."""
     import sqlite3
@@ -86,7 +97,11 @@ def bench_one_change(vault: Path, db: Path, n: int) -> dict[str, Any]:
             "--json"]  # fmt: skip
     # references on, from a cache of 40 references a paper (offline: no request), after one
     # settling pass that resolves the whole library
-    fill_refs_cache(vault, _papers(vault))
+    # in a child: a parent grown by the cache it built would inflate every later child's peak
+    # RSS (a forked child starts with the parent's pages)
+    fill = run_child([sys.executable, "-c", _FILL, str(vault)], env=offline_env())
+    if fill.returncode != 0:
+        raise RuntimeError(f"filling the reference cache failed: {fill.stderr[-2000:]}")
     if run_child([*sync, "--full"], env=offline_env()).returncode != 0:
         raise RuntimeError("the settling pass failed")
     out: dict[str, Any] = {

@@ -227,7 +227,8 @@ def roadmap(topic_papers: Sequence[PaperInfo]) -> str:
         for ref in dict.fromkeys(by_key[k].references)
         if ref in by_key and ref != k
     ]
-    used = [k for k in order if any(k in e for e in edges)]
+    in_edges = {k for edge in edges for k in edge}  # a set: this was quadratic in the topic
+    used = [k for k in order if k in in_edges]
     if not edges:
         return "\n".join(lines)
     if len(used) > MAX_FLOWCHART_NODES:

@@ -75,6 +75,7 @@ class RefDelta:
         self.recorded = load_idents(self.state, self.label)
         self._deadline = self.clock() + self.deadline_s
         self._index: LibraryIndex | None = None
+        self._titles: dict[str, set[str]] | None = None
 
     def expand(self, changed: list[Item], gone: set[str]) -> set[str]:
         """Keys whose notes the changes to ``changed`` and ``gone`` touch through references.
@@ -235,5 +236,11 @@ class RefDelta:
                         raise NeedsFullPass(f"{key} shares an identifier with another item")
 
     def _title_shared(self, key: str, ntitle: str) -> bool:
-        rows = {**self.recorded, **self.idents}
-        return any(r.ntitle == ntitle and k != key and k not in self.gone for k, r in rows.items())
+        """Whether another paper still bears ``ntitle`` (one count of the library, kept)."""
+        if self._titles is None:
+            rows = {**self.recorded, **self.idents}
+            self._titles = {}
+            for k, r in rows.items():
+                if k not in self.gone:
+                    self._titles.setdefault(r.ntitle, set()).add(k)
+        return bool(self._titles.get(ntitle, set()) - {key})

@@ -1,14 +1,19 @@
-"""The link index: which items' notes name which items (table ``links``).
+"""The two link indexes of the state DB.
 
-Kept so an incremental pass knows which notes to render again when a note they name appears,
-moves or goes (:mod:`zotsync.sync.incremental`), without reading the library.
+``links``: which items' notes name which items, so an incremental pass knows which notes to
+render again when a note they name appears, moves or goes (:mod:`zotsync.sync.incremental`).
+``vault_files``/``vault_links``: which vault files link to which note names, and the file
+signatures they were read at, so a rename finds the files to rewrite without reading the vault
+(:mod:`zotsync.sync.link_index`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+
 from zotsync.state.db import StateDB
 
-__all__ = ["LinkIndex"]
+__all__ = ["LinkIndex", "VaultLinks"]
 
 
 class LinkIndex:
@@ -48,3 +53,46 @@ class LinkIndex:
             "INSERT OR IGNORE INTO links (library, src, dst) VALUES (?, ?, ?)",
             [(self.label, src, dst) for src, dsts in targets.items() for dst in sorted(dsts)],
         )
+
+
+class VaultLinks:
+    """The tables ``vault_files`` (path -> signature when read) and ``vault_links``."""
+
+    def __init__(self, state: StateDB) -> None:
+        self.conn = state.conn
+
+    def signatures(self) -> dict[str, tuple[int, int, int]]:
+        rows = self.conn.execute("SELECT path, mtime_ns, size, ino FROM vault_files")
+        return {path: (m, s, i) for path, m, s, i in rows}
+
+    def forget(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.conn.execute("DELETE FROM vault_files WHERE path = ?", (path,))
+            self.conn.execute("DELETE FROM vault_links WHERE path = ?", (path,))
+
+    def record(self, path: str, sig: tuple[int, int, int], names: Collection[str]) -> None:
+        """``path``, read at ``sig``, links to ``names`` (and to nothing else)."""
+        self.conn.execute("DELETE FROM vault_links WHERE path = ?", (path,))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO vault_links (path, name) VALUES (?, ?)",
+            [(path, name) for name in sorted(names)],
+        )
+        self.conn.execute(
+            "INSERT OR REPLACE INTO vault_files (path, mtime_ns, size, ino) VALUES (?,?,?,?)",
+            (path, *sig),
+        )
+
+    def files_naming(self, names: Collection[str]) -> set[str]:
+        """Paths of the files that link to any of ``names`` (casefolded)."""
+        ordered = sorted(names)
+        paths: set[str] = set()
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            paths.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT path FROM vault_links WHERE name IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        return paths

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from zotsync.state.db import StateDB
+from zotsync.state.links import VaultLinks
 
 SKIP_DIRS = {".zotsync", ".obsidian", ".git", ".trash"}
 _WIKI = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
@@ -70,47 +71,24 @@ def _walk(vault: Path) -> dict[str, tuple[int, int, int]]:
 
 def refresh(vault: Path, state: StateDB) -> int:
     """Bring the index up to date with the vault; return how many files were read."""
-    conn = state.conn
-    known = {
-        path: (m, s, i)
-        for path, m, s, i in conn.execute("SELECT path, mtime_ns, size, ino FROM vault_files")
-    }
+    index = VaultLinks(state)
+    known = index.signatures()
     now = _walk(vault)
     stale = [p for p, sig in now.items() if known.get(p) != sig]
     gone = [p for p in known if p not in now]
     with state.transaction():
-        for path in gone:
-            conn.execute("DELETE FROM vault_files WHERE path = ?", (path,))
-            conn.execute("DELETE FROM vault_links WHERE path = ?", (path,))
+        index.forget(gone)
         for path in stale:
             try:
                 text = (vault / path).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 text = ""
-            conn.execute("DELETE FROM vault_links WHERE path = ?", (path,))
-            conn.executemany(
-                "INSERT OR IGNORE INTO vault_links (path, name) VALUES (?, ?)",
-                [(path, name) for name in sorted(link_names(text))],
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO vault_files (path, mtime_ns, size, ino) VALUES (?,?,?,?)",
-                (path, *now[path]),
-            )
+            index.record(path, now[path], link_names(text))
     return len(stale)
 
 
 def files_linking_to(vault: Path, state: StateDB, stems: list[str]) -> list[Path]:
     """Files that may link to a note named any of ``stems``, after refreshing the index."""
     refresh(vault, state)
-    names = sorted({s.casefold() for s in stems})
-    paths: set[str] = set()
-    for start in range(0, len(names), 500):
-        chunk = names[start : start + 500]
-        paths.update(
-            r[0]
-            for r in state.conn.execute(
-                f"SELECT path FROM vault_links WHERE name IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-        )
+    paths = VaultLinks(state).files_naming({s.casefold() for s in stems})
     return [vault / p for p in sorted(paths)]
