@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import paper, sync_db, tree
-from tests.support.zotero_edits import Edits, edit_library, user_edit, vault_files
+from tests.support.zotero_edits import (
+    Edits,
+    assert_same_vaults,
+    edit_library,
+    user_edit,
+    vault_files,
+)
 from zotsync import api
 from zotsync.testing.zotero_db import make_zotero_db
 from zotsync.testing.zotero_writer import ZoteroDbWriter
@@ -44,10 +50,7 @@ def test_incremental_vault_equals_full_vault_after_random_edits(
         incremental_passes += report.result.incremental
         sync_db(full, db, full=True)
         assert report.result.failed == 0, report.result.errors
-        a, b = vault_files(inc), vault_files(full)
-        assert a.keys() == b.keys(), f"after {history}: {sorted(a.keys() ^ b.keys())}"
-        differ = [p for p in a if a[p] != b[p]]
-        assert not differ, f"after {history}: {differ}"
+        assert_same_vaults(inc, full, history)
     # the comparison means something only if the incremental path was taken
     assert incremental_passes >= 7, history
     # a second pass with nothing changed writes nothing

@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import paper, tree
-from tests.support.zotero_edits import Edits, edit_library, user_edit, vault_files
+from tests.support.zotero_edits import (
+    Edits,
+    assert_same_vaults,
+    edit_library,
+    user_edit,
+    vault_files,
+)
 from zotsync import api
 from zotsync.model import Library
 from zotsync.refs.cache import RefCache
@@ -118,10 +124,7 @@ def test_incremental_refs_vault_equals_full_vault(tmp_path: Path, seed: int, ver
         incremental += report.result.incremental
         _sync(full, db, full=True)
         assert report.result.failed == 0, report.result.errors
-        a, b = vault_files(inc), vault_files(full)
-        assert a.keys() == b.keys(), f"after {history}: {sorted(a.keys() ^ b.keys())}"
-        differ = [p for p in a if a[p] != b[p]]
-        assert not differ, f"after {history}: {differ}"
+        assert_same_vaults(inc, full, history)
     assert incremental >= 8, history
     # the recorded identities are the full pass's, so the next incremental pass starts right
     state_a, state_b = open_state(inc, readonly=True), open_state(full, readonly=True)

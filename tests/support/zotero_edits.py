@@ -158,3 +158,13 @@ def user_edit(inc: Path, full: Path, rng: random.Random) -> str:
 
 def vault_files(vault: Path) -> dict[str, bytes]:
     return {path: data for path, (data, _) in tree(vault).items() if path != "zotsync.yaml"}
+
+
+def assert_same_vaults(a: Path, b: Path, history: list[str]) -> None:
+    """Both vaults hold the same files with the same bytes (``history`` explains a failure)."""
+    files_a, files_b = vault_files(a), vault_files(b)
+    assert files_a.keys() == files_b.keys(), (
+        f"after {history}: {sorted(files_a.keys() ^ files_b.keys())}"
+    )
+    differ = [p for p in files_a if files_a[p] != files_b[p]]
+    assert not differ, f"after {history}: {differ}"

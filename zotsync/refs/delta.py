@@ -33,7 +33,7 @@ from zotsync.refs.answers import Answer, gather
 from zotsync.refs.cache import RefCache, mention
 from zotsync.refs.ids import PaperIds, item_ids
 from zotsync.refs.match import LibraryIndex
-from zotsync.refs.resolve import Deferred, ItemRefs, RefGraph, _item_refs, ident
+from zotsync.refs.resolve import Deferred, ItemRefs, RefGraph, ident, item_refs
 from zotsync.refs.s2 import S2Client
 from zotsync.state.db import StateDB
 from zotsync.state.ref_index import (
@@ -188,15 +188,15 @@ class RefDelta:
         self.deferred.update(deferred)
         s2_ids = {}
         for key, own in ids.items():
-            paper_id = (self.answers.get(own.cache_key or "") or Answer("", None)).payload
-            if paper_id and isinstance(paper_id.get("paperId"), str):
-                s2_ids[key] = paper_id["paperId"]
+            payload = (self.answers.get(own.cache_key or "") or Answer("", None)).payload
+            if payload and isinstance(payload.get("paperId"), str):
+                s2_ids[key] = payload["paperId"]
         for item in items:  # identities first: the index must hold them before matching
             self.idents[item.key] = ident(item, ids[item.key], ItemRefs(item.key, "ok"), s2_ids)
         self._index = None
         index = self._library_index()
         for item in items:
-            refs = _item_refs(item, ids[item.key], self.answers, self.deferred, index, s2_ids)
+            refs = item_refs(item, ids[item.key], self.answers, self.deferred, index, s2_ids)
             self.refs[item.key] = refs
             self.idents[item.key] = ident(item, ids[item.key], refs, s2_ids)
 
@@ -206,14 +206,7 @@ class RefDelta:
             rows = {k: r for k, r in self.recorded.items() if k not in self.gone}
             rows.update(self.idents)
             for r in rows.values():
-                index.keys.add(r.key)
-                index.ids[r.key] = PaperIds(r.doi, r.arxiv, r.s2)
-                for table, value in ((index.by_s2, r.s2), (index.by_arxiv, r.arxiv),
-                                     (index.by_doi, r.doi)):  # fmt: skip
-                    if value:
-                        table.setdefault(value, r.key)
-                if r.ntitle:
-                    index.by_title.setdefault(r.ntitle, []).append((r.year, r.key))
+                index.add_normalized(r.key, PaperIds(r.doi, r.arxiv, r.s2), r.ntitle, r.year)
             self._index = index
         return self._index
 

@@ -86,6 +86,10 @@ class LibraryIndex:
 
     def add(self, key: str, ids: PaperIds, title: str, year: int | None) -> None:
         """Index one item (used by :meth:`from_items` and by tests building small indexes)."""
+        self.add_normalized(key, ids, normalize_title(title), year)
+
+    def add_normalized(self, key: str, ids: PaperIds, ntitle: str, year: int | None) -> None:
+        """:meth:`add` with the title already normalized (as the state records it)."""
         self.keys.add(key)
         self.ids[key] = ids
         if ids.s2:
@@ -94,7 +98,6 @@ class LibraryIndex:
             self.by_arxiv.setdefault(ids.arxiv, key)
         if ids.doi:
             self.by_doi.setdefault(ids.doi, key)
-        ntitle = normalize_title(title)
         if ntitle:
             self.by_title.setdefault(ntitle, []).append((year, key))
 

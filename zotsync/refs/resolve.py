@@ -169,7 +169,7 @@ def _resolve(
             s2_ids.update(dict.fromkeys(owners[ck], paper_id))
     index = LibraryIndex.from_items(items, s2_ids, ids)
     for item in items:
-        graph.items[item.key] = _item_refs(item, ids[item.key], answers, deferred, index, s2_ids)
+        graph.items[item.key] = item_refs(item, ids[item.key], answers, deferred, index, s2_ids)
         graph.idents[item.key] = ident(item, ids[item.key], graph.items[item.key], s2_ids)
         reason = deferred.get(ids[item.key].cache_key or "")
         if reason:
@@ -178,7 +178,7 @@ def _resolve(
     return graph
 
 
-def _item_refs(
+def item_refs(
     item: Item,
     ids: PaperIds,
     answers: dict[str, Answer],
@@ -186,6 +186,8 @@ def _item_refs(
     index: LibraryIndex,
     s2_ids: dict[str, str],
 ) -> ItemRefs:
+    """One item's list from its answer, each reference matched against ``index`` (shared by
+    the whole-library resolution and :mod:`zotsync.refs.delta`, so both match alike)."""
     ck = ids.cache_key
     if ck is None:
         return ItemRefs(item.key, "no-ids")

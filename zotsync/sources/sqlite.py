@@ -359,16 +359,8 @@ def _quick_check(conn: sqlite3.Connection) -> None:
 
 def _item_ids(conn: sqlite3.Connection, lib_id: int, keys: Keys[str]) -> set[int]:
     """The ``itemID`` of each of ``keys`` in the library."""
-    ordered = sorted(keys)
-    tops: set[int] = set()
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        tops.update(
-            r[0]
-            for r in conn.execute(
-                f"SELECT itemID FROM items WHERE libraryID = ? AND key IN "
-                f"({','.join('?' * len(chunk))})",
-                (lib_id, *chunk),
-            )
-        )
-    return tops
+    rows = conn.execute(
+        "SELECT itemID FROM items WHERE libraryID = ? AND key IN (SELECT value FROM json_each(?))",
+        (lib_id, json.dumps(sorted(keys))),
+    )
+    return {r[0] for r in rows}

@@ -9,6 +9,7 @@ signatures they were read at, so a rename finds the files to rewrite without rea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable
 
 from zotsync.state.db import StateDB
@@ -25,19 +26,12 @@ class LinkIndex:
 
     def sources_of(self, keys: set[str]) -> set[str]:
         """Keys of the items whose notes link to any of ``keys``."""
-        out: set[str] = set()
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            out.update(
-                r[0]
-                for r in self.state.conn.execute(
-                    f"SELECT src FROM links WHERE library = ? AND dst IN "
-                    f"({','.join('?' * len(chunk))})",
-                    (self.label, *chunk),
-                )
-            )
-        return out
+        rows = self.state.conn.execute(
+            "SELECT DISTINCT src FROM links WHERE library = ? "
+            "AND dst IN (SELECT value FROM json_each(?))",
+            (self.label, json.dumps(sorted(keys))),
+        )
+        return {r[0] for r in rows}
 
     def replace(self, targets: dict[str, set[str]], gone: set[str], *, full: bool = False) -> None:
         """Record ``targets`` (src -> dsts); drop rows of ``gone`` sources (all, when ``full``)."""
@@ -84,15 +78,8 @@ class VaultLinks:
 
     def files_naming(self, names: Collection[str]) -> set[str]:
         """Paths of the files that link to any of ``names`` (casefolded)."""
-        ordered = sorted(names)
-        paths: set[str] = set()
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            paths.update(
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT path FROM vault_links WHERE name IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-            )
-        return paths
+        rows = self.conn.execute(
+            "SELECT DISTINCT path FROM vault_links WHERE name IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(names)),),
+        )
+        return {r[0] for r in rows}

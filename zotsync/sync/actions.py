@@ -116,6 +116,9 @@ class ActionRunner:
                     with_ref_links=self.config.refs.frontmatter_links,
                 )
                 state.title = item.title
+                # rendered: its link context (reference lists, cited-by) goes now, not at the
+                # end of the pass. The item itself may belong to a source's cached library.
+                contexts.pop(action.key, None)
                 forced = None
                 if action.key in options.status_updates:
                     forced = {"status": options.status_updates[action.key]}
