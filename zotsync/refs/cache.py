@@ -67,9 +67,7 @@ class RefCache:
         if backfill:  # a cache written before the mentions were kept: index it once
             rows = conn.execute("SELECT paper_id_key, payload FROM refs_cache").fetchall()
             with _transaction(conn):
-                self._mention(
-                    (key, json.loads(payload) if payload else None) for key, payload in rows
-                )
+                self._mention((key, _decoded(payload)) for key, payload in rows)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CacheEntry]:
         """The cached entries among ``keys`` (missing keys are absent), in one query."""
@@ -177,6 +175,16 @@ def mention_hash(identifier: str) -> int:
     data = identifier.encode("utf-8")
     value = (zlib.crc32(data) << 32) | zlib.adler32(data)
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _decoded(payload: str | None) -> dict[str, Any] | None:
+    """A stored payload, or None when it is damaged (a miss, as :meth:`RefCache.get_many`
+    treats it)."""
+    try:
+        value = json.loads(payload) if payload else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _mentions(payload: dict[str, Any] | None) -> Iterator[str]:

@@ -49,3 +49,15 @@ def test_a_cache_written_before_the_index_is_indexed_when_opened() -> None:
     RefCache(conn).put("DOI:10.1/a", "ok", _payload(_ref("Some paper")))
     conn.execute("DELETE FROM ref_mentions")  # as an older zotsync left it
     assert RefCache(conn).lists_mentioning([mention("t", "some paper")]) == {"DOI:10.1/a"}
+
+
+def test_a_damaged_cached_list_does_not_stop_the_indexing() -> None:
+    conn = sqlite3.connect(":memory:")
+    cache = RefCache(conn)
+    cache.put("DOI:10.1/a", "ok", _payload(_ref("Some paper")))
+    conn.execute("UPDATE refs_cache SET payload = '{not json' WHERE paper_id_key = 'DOI:10.1/a'")
+    cache.put("DOI:10.1/b", "ok", _payload(_ref("Other paper")))
+    conn.execute("DELETE FROM ref_mentions")  # as an older zotsync left it
+    reopened = RefCache(conn)  # indexes what it can read; the damaged row is a miss
+    assert reopened.lists_mentioning([mention("t", "other paper")]) == {"DOI:10.1/b"}
+    assert reopened.get("DOI:10.1/a") is None
