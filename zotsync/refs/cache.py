@@ -23,12 +23,12 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from zotsync.refs.ids import normalize_title
+from zotsync.state.db import transaction
 from zotsync.state.migrations import ensure_cache_table
 
 
@@ -66,7 +66,7 @@ class RefCache:
         ).fetchone()[0]
         if backfill:  # a cache written before the mentions were kept: index it once
             rows = conn.execute("SELECT paper_id_key, payload FROM refs_cache").fetchall()
-            with _transaction(conn):
+            with transaction(conn):
                 self._mention((key, _decoded(payload)) for key, payload in rows)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CacheEntry]:
@@ -108,7 +108,7 @@ class RefCache:
             for key, status, payload in entries_list
         ]
         if rows:
-            with _transaction(self.conn):
+            with transaction(self.conn):
                 self.conn.executemany(
                     "INSERT INTO refs_cache (paper_id_key, fetched_at, status, payload) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT(paper_id_key) DO UPDATE SET "
@@ -158,7 +158,7 @@ class RefCache:
         return int(self.conn.execute("SELECT count(*) FROM refs_cache").fetchone()[0])
 
     def clear(self) -> None:
-        with _transaction(self.conn):
+        with transaction(self.conn):
             self.conn.execute("DELETE FROM refs_cache")
             self.conn.execute("DELETE FROM ref_mentions")
 
@@ -196,19 +196,3 @@ def _mentions(payload: dict[str, Any] | None) -> Iterator[str]:
                             ("s", s2)):  # fmt: skip
             if isinstance(value, str) and value:
                 yield mention(kind, value)
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One transaction, also on an autocommit connection (the state DB's): a list of 40
-    references is a hundred index rows, which must not be a hundred commits."""
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")

@@ -143,8 +143,8 @@ def attachment_kind(
     """``pdf``, ``epub`` or ``snapshot``: from the annotation's position when it tells, else
     from the attachment's content type (a position is per annotation and always right).
     ``position`` is the annotation's, already parsed."""
-    if ann is not None or position is not None:
-        pos = position if position is not None else ann.position  # type: ignore[union-attr]
+    pos = position if position is not None else (ann.position if ann is not None else None)
+    if pos is not None:
         pos_type = pos.get("type")
         if pos_type == "FragmentSelector":
             return "epub"

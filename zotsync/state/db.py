@@ -76,6 +76,23 @@ class ItemState:
         return (self.mtime_ns, self.size, self.ino)
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One atomic unit on ``conn``: committed on success, rolled back on any exception. Inside
+    another transaction it is part of that one (the outer unit commits or rolls back). Also on
+    an autocommit connection, where many statements would otherwise be as many commits."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class StateDB:
     """Thin typed access to the state tables; one connection per run.
 
@@ -145,18 +162,9 @@ class StateDB:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: committed on success, rolled back on any exception. Inside another
-        transaction it is part of that one (the outer unit commits or rolls back)."""
-        if self.conn.in_transaction:
+        """One atomic unit (see :func:`transaction`)."""
+        with transaction(self.conn):
             yield self.conn
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     def close(self) -> None:
         self.conn.close()
