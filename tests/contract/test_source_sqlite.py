@@ -235,7 +235,16 @@ def test_database_that_keeps_changing_while_copied_is_source_unavailable(
             fh.write(b"\0")
         return out
 
+    real_patch = sqlite_copy.patch_copy
+
+    def patch_then_touch(src: Path, dst: Path) -> int:  # a retry patches the first copy
+        out = real_patch(src, dst)
+        with open(db, "ab") as fh:
+            fh.write(b"\0")
+        return out
+
     monkeypatch.setattr(sqlite_copy.shutil, "copyfile", copy_then_touch)
+    monkeypatch.setattr(sqlite_copy, "patch_copy", patch_then_touch)
     monkeypatch.setattr(sqlite_copy.time, "sleep", lambda _s: None)
     with pytest.raises(SourceUnavailable, match="changing"):
         SqliteSource(db, retries=3).read()
@@ -257,7 +266,14 @@ def test_copy_is_retried_until_consistent(tmp_path: Path, monkeypatch: pytest.Mo
             return out
         return real_copy(src, dst)
 
+    real_patch = sqlite_copy.patch_copy
+
+    def patch(src: Path, dst: Path) -> int:  # a retry patches the torn copy in place
+        calls["n"] += 1
+        return real_patch(src, dst)
+
     monkeypatch.setattr(sqlite_copy.shutil, "copyfile", copy_once_torn)
+    monkeypatch.setattr(sqlite_copy, "patch_copy", patch)
     monkeypatch.setattr(sqlite_copy.time, "sleep", lambda _s: None)
     assert len(SqliteSource(db).read().items) == 5
     assert calls["n"] > 1

@@ -101,7 +101,7 @@ def vault_tasks(
 
     def source_for(config: Config) -> _TimedSource:
         if cached.get("config") != config:
-            cached["source"] = _TimedSource(make_source(config, vault))
+            cached["source"] = _TimedSource(make_source(config, vault, long_lived=True))
             cached["config"] = config
         source: _TimedSource = cached["source"]
         return source

@@ -19,172 +19,31 @@ Reading is one query for any number of keys (the keys travel as one JSON array t
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import zlib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from zotsync.refs.ids import normalize_title
-from zotsync.state.db import transaction
-from zotsync.state.migrations import ensure_cache_table
+from zotsync.state.ref_cache import CacheEntry, mention_hash
+from zotsync.state.ref_cache import RefCache as _Store
+
+__all__ = ["CacheEntry", "RefCache", "mention", "mention_hash"]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+class RefCache(_Store):
+    """The state's reference cache, indexing each list by the identifiers of its references."""
 
-
-@dataclass(frozen=True, slots=True)
-class CacheEntry:
-    """A cached answer for one paper; ``payload`` is None for ``not-found``."""
-
-    key: str
-    fetched_at: datetime
-    status: str
-    payload: dict[str, Any] | None
-
-    def is_fresh(self, now: datetime, max_age_days: float) -> bool:
-        """Fresh = complete and younger than ``max_age_days``; partial entries never are."""
-        if self.status == "partial":
-            return False
-        return now - self.fetched_at < timedelta(days=max_age_days)
-
-
-class RefCache:
-    """Reference lists by paper, stored in (and sharing) the given SQLite connection."""
-
-    def __init__(self, conn: sqlite3.Connection, *, now: Callable[[], datetime] = _utcnow) -> None:
-        self.conn = conn
-        self.now = now
-        ensure_cache_table(conn, "refs_cache")
-        ensure_cache_table(conn, "ref_mentions")
-        backfill = conn.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM ref_mentions) "
-            "AND EXISTS (SELECT 1 FROM refs_cache WHERE payload IS NOT NULL)"
-        ).fetchone()[0]
-        if backfill:  # a cache written before the mentions were kept: index it once
-            rows = conn.execute("SELECT paper_id_key, payload FROM refs_cache").fetchall()
-            with transaction(conn):
-                self._mention((key, _decoded(payload)) for key, payload in rows)
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, CacheEntry]:
-        """The cached entries among ``keys`` (missing keys are absent), in one query."""
-        wanted = sorted(set(keys))
-        if not wanted:
-            return {}
-        rows = self.conn.execute(
-            "SELECT paper_id_key, fetched_at, status, payload FROM refs_cache "
-            "WHERE paper_id_key IN (SELECT value FROM json_each(?))",
-            (json.dumps(wanted),),
-        ).fetchall()
-        out: dict[str, CacheEntry] = {}
-        for key, fetched_at, status, payload in rows:
-            try:
-                when = datetime.fromisoformat(fetched_at)
-                data = json.loads(payload) if payload else None
-            except ValueError:
-                continue  # a damaged row is simply a miss: it will be fetched again
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            out[key] = CacheEntry(key, when, status, data if isinstance(data, dict) else None)
-        return out
-
-    def get(self, key: str) -> CacheEntry | None:
-        return self.get_many([key]).get(key)
-
-    def put_many(self, entries: Iterable[tuple[str, str, dict[str, Any] | None]]) -> int:
-        """Store ``(key, status, payload)`` rows stamped now; commits. Returns rows written."""
-        stamp = self.now().astimezone(UTC).isoformat(timespec="seconds")
-        entries_list = list(entries)
-        rows = [
-            (
-                key,
-                stamp,
-                status,
-                json.dumps(payload, separators=(",", ":")) if payload is not None else None,
-            )
-            for key, status, payload in entries_list
-        ]
-        if rows:
-            with transaction(self.conn):
-                self.conn.executemany(
-                    "INSERT INTO refs_cache (paper_id_key, fetched_at, status, payload) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT(paper_id_key) DO UPDATE SET "
-                    "fetched_at = excluded.fetched_at, status = excluded.status, "
-                    "payload = excluded.payload",
-                    rows,
-                )
-                self._mention((key, payload) for key, _, payload in entries_list)
-        return len(rows)
-
-    def _mention(self, entries: Iterable[tuple[str, dict[str, Any] | None]]) -> None:
-        """Index which identifiers each list mentions (:func:`mention_hash`).
-
-        Rows are only ever added: a refreshed list keeps the mentions of its older version,
-        which can only widen a search (the caller matches properly), never miss a list.
-        """
-        mentioned = {key: {mention_hash(m) for m in _mentions(p)} for key, p in entries}
-        rowids = dict(
-            self.conn.execute(
-                "SELECT paper_id_key, rowid FROM refs_cache "
-                "WHERE paper_id_key IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(mentioned)),),
-            )
-        )
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO ref_mentions (h, list) VALUES (?, ?)",
-            [(h, rowids[key]) for key, hs in mentioned.items() if key in rowids for h in hs],
-        )
-
-    def lists_mentioning(self, identifiers: Iterable[str]) -> set[str]:
-        """Keys of the cached lists that mention any of ``identifiers`` (a superset: hashes)."""
-        wanted = sorted({mention_hash(i) for i in identifiers})
-        if not wanted:
-            return set()
-        rows = self.conn.execute(
-            "SELECT DISTINCT c.paper_id_key FROM ref_mentions AS m "
-            "JOIN refs_cache AS c ON c.rowid = m.list "
-            "WHERE m.h IN (SELECT value FROM json_each(?))",
-            (json.dumps(wanted),),
-        )
-        return {r[0] for r in rows}
-
-    def put(self, key: str, status: str, payload: dict[str, Any] | None) -> None:
-        self.put_many([(key, status, payload)])
-
-    def count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM refs_cache").fetchone()[0])
-
-    def clear(self) -> None:
-        with transaction(self.conn):
-            self.conn.execute("DELETE FROM refs_cache")
-            self.conn.execute("DELETE FROM ref_mentions")
+    def __init__(
+        self, conn: sqlite3.Connection, *, now: Callable[[], datetime] | None = None
+    ) -> None:
+        super().__init__(conn, _mentions, now=now)
 
 
 def mention(kind: str, value: str) -> str:
     """One identifier a reference can be matched by: ``t`` title (normalized), ``d`` DOI,
     ``a`` arXiv id, ``s`` Semantic Scholar id."""
     return f"{kind}:{value}"
-
-
-def mention_hash(identifier: str) -> int:
-    """A 64-bit hash of :func:`mention` (CRC-32 and Adler-32 side by side: fast, and a
-    collision only widens a search)."""
-    data = identifier.encode("utf-8")
-    value = (zlib.crc32(data) << 32) | zlib.adler32(data)
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _decoded(payload: str | None) -> dict[str, Any] | None:
-    """A stored payload, or None when it is damaged (a miss, as :meth:`RefCache.get_many`
-    treats it)."""
-    try:
-        value = json.loads(payload) if payload else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _mentions(payload: dict[str, Any] | None) -> Iterator[str]:

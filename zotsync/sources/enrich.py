@@ -24,7 +24,7 @@ from typing import Protocol
 from zotsync.add.ids import arxiv_id_from_fields
 from zotsync.arxiv_api import ArxivPaper
 from zotsync.model import Item
-from zotsync.state.migrations import ensure_cache_table
+from zotsync.state.arxiv_cache import cached_records, open_arxiv_cache, store_records
 
 MISSING_TTL = timedelta(days=30)
 ENRICHED_FIELDS = ("abstractNote", "date")
@@ -39,37 +39,6 @@ class PaperFetcher(Protocol):
 def missing_fields(fields: Mapping[str, str]) -> list[str]:
     """The enrichable fields this item lacks (empty or whitespace counts as lacking)."""
     return [name for name in ENRICHED_FIELDS if not fields.get(name, "").strip()]
-
-
-def _open(cache: str | Path | sqlite3.Connection) -> tuple[sqlite3.Connection, bool]:
-    if isinstance(cache, sqlite3.Connection):
-        conn, owned = cache, False
-    else:
-        Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        conn, owned = sqlite3.connect(str(cache)), True
-    ensure_cache_table(conn, "arxiv_metadata")
-    return conn, owned
-
-
-def _cached(
-    conn: sqlite3.Connection, ids: list[str], now: datetime
-) -> dict[str, tuple[str, str] | None]:
-    """Fresh cache rows: id -> (abstract, date), or None for a recently missing id."""
-    out: dict[str, tuple[str, str] | None] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT arxiv_id, fetched_at, found, abstract, date FROM arxiv_metadata "
-            f"WHERE arxiv_id IN ({marks})",
-            chunk,
-        )
-        for arxiv_id, fetched_at, found, abstract, date in rows:
-            if found:
-                out[arxiv_id] = (abstract, date)
-            elif now - datetime.fromisoformat(fetched_at) < MISSING_TTL:
-                out[arxiv_id] = None
-    return out
 
 
 def enrich_items(
@@ -94,32 +63,21 @@ def enrich_items(
             wanted[item.key] = (arxiv_id, lacking)
     if not wanted:
         return {}
-    conn, owned = _open(cache)
+    conn, owned = open_arxiv_cache(cache)
     try:
         ids = sorted({arxiv_id for arxiv_id, _ in wanted.values()})
-        known = _cached(conn, ids, now)
+        known = cached_records(conn, ids, now, MISSING_TTL)
         to_fetch = [i for i in ids if i not in known]
         if max_fetch is not None:  # the rest waits for a later run (arXiv: one request per 3 s)
             to_fetch = to_fetch[:max_fetch]
         if to_fetch:
             fetched = client.fetch_by_ids(to_fetch)
-            stamp = now.isoformat()
             for arxiv_id in to_fetch:
                 paper = fetched.get(arxiv_id)
-                if paper is None:
-                    known[arxiv_id] = None
-                    conn.execute(
-                        "INSERT OR REPLACE INTO arxiv_metadata VALUES (?, ?, 0, '', '')",
-                        (arxiv_id, stamp),
-                    )
-                else:
-                    value = (paper.summary, paper.published.date().isoformat())
-                    known[arxiv_id] = value
-                    conn.execute(
-                        "INSERT OR REPLACE INTO arxiv_metadata VALUES (?, ?, 1, ?, ?)",
-                        (arxiv_id, stamp, *value),
-                    )
-            conn.commit()
+                known[arxiv_id] = (
+                    None if paper is None else (paper.summary, paper.published.date().isoformat())
+                )
+            store_records(conn, ((i, known[i]) for i in to_fetch), now.isoformat())
     finally:
         if owned:
             conn.close()

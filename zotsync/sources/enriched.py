@@ -24,6 +24,7 @@ from zotsync.arxiv_api import short_reason
 from zotsync.model import Library
 from zotsync.sources import Delta, IncrementalSource, Source
 from zotsync.sources.enrich import enrich_items
+from zotsync.state.db import read_meta, write_meta
 
 log = logging.getLogger(__name__)
 MAX_FETCH = 100
@@ -94,21 +95,14 @@ class EnrichedSource:
     def _outage(self) -> float | None:
         """When arXiv was last found unreachable (epoch seconds), or None."""
         try:
-            row = self.conn.execute(
-                "SELECT value FROM meta WHERE key = ?", (OUTAGE_KEY,)
-            ).fetchone()
-            return None if row is None else float(row[0])
+            value = read_meta(self.conn, OUTAGE_KEY)
+            return None if value is None else float(value)
         except (sqlite3.Error, ValueError):
             return None
 
     def _set_outage(self, at: float | None) -> None:
         try:
-            if at is None:
-                self.conn.execute("DELETE FROM meta WHERE key = ?", (OUTAGE_KEY,))
-            else:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", (OUTAGE_KEY, str(at))
-                )
+            write_meta(self.conn, OUTAGE_KEY, None if at is None else str(at))
         except sqlite3.Error as exc:
             log.debug("arXiv outage not recorded: %s", exc)
 

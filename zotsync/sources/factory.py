@@ -11,8 +11,8 @@ from zotsync.sources import Source
 from zotsync.vault.layout import state_dir
 
 
-def make_source(config: Config, vault: Path) -> Source:
-    """Build the configured source."""
+def make_source(config: Config, vault: Path, *, long_lived: bool = False) -> Source:
+    """Build the configured source; a ``long_lived`` one (the daemon's) may keep copies."""
     kind = config.source
     cache = state_dir(vault) / "cache"
     if kind == "demo":
@@ -30,7 +30,10 @@ def make_source(config: Config, vault: Path) -> Source:
                 fix="pass --zotero-db /path/to/zotero.sqlite, or choose another --source",
             )
         return SqliteSource(
-            db, library=_library_ref(config.library), collections=config.collections
+            db,
+            library=_library_ref(config.library),
+            collections=config.collections,
+            keep_copy=long_lived,
         )
     if kind == "bbt-json":
         from zotsync.sources.bbt_json import BbtJsonSource

@@ -21,7 +21,6 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from collections.abc import Collection as Keys
@@ -49,7 +48,7 @@ from zotsync.sources.sqlite_changes import (
     library_signature,
     want_items,
 )
-from zotsync.sources.sqlite_copy import SIDE_FILES, bbt_citekeys, snapshot
+from zotsync.sources.sqlite_copy import SIDE_FILES, Copies, bbt_citekeys, snapshot
 from zotsync.sources.sqlite_rows import (
     Meta,
     Schema,
@@ -93,12 +92,14 @@ class SqliteSource:
         collections: Sequence[str] = (),
         bbt_path: str | Path | None = None,
         retries: int = 5,
+        keep_copy: bool = False,
     ) -> None:
         self.db_path = Path(db_path).expanduser()
         self.library = library or LibraryRef()
         self.collections = list(collections)
         self.bbt_path = Path(bbt_path) if bbt_path else self.db_path.parent / "better-bibtex.sqlite"
         self.retries = retries
+        self._copies = Copies(keep=keep_copy)  # a daemon's source keeps one (.sqlite_copy)
 
     def watch_paths(self) -> list[Path]:
         """The database, its WAL/journal (Zotero 10 commits land in ``-wal``) and BBT's DB."""
@@ -163,35 +164,45 @@ class SqliteSource:
         self, work: Callable[[sqlite3.Connection, Path | None], T], *, verify: bool = True
     ) -> T:
         last_error: Exception | None = None
-        with tempfile.TemporaryDirectory(prefix="zotsync-db-") as tmp:
+        with self._copies.folder() as tmp:
             for _ in range(self.retries):
                 extra = [self.bbt_path] if self.bbt_path.exists() else []
-                copy = snapshot(self.db_path, Path(tmp), retries=self.retries, extra=extra)
+                copy, reused = self._copies.take(self.db_path, tmp, self.retries, extra)
                 try:
-                    conn = self._open(copy, verify=verify)
+                    conn = self._open(copy, verify=verify, read_only=reused)
                 except sqlite3.DatabaseError as exc:
                     last_error = exc  # a torn copy: take another one
                     continue
                 gc_was_on = gc.isenabled()
-                gc.disable()  # ~200k acyclic objects: collector passes would cost more than the read
+                gc.disable()  # ~200k acyclic objects: collector passes cost more than the read
                 try:
-                    return work(conn, Path(tmp) / self.bbt_path.name if extra else None)
+                    result = work(conn, tmp / self.bbt_path.name if extra else None)
                 except sqlite3.DatabaseError as exc:
                     if verify:
                         raise
                     last_error = exc  # unverified copy: a torn one fails here; take another
+                    continue
                 finally:
                     conn.close()
                     if gc_was_on:
                         gc.enable()
+                self._copies.accept()
+                return result
         raise SourceUnavailable(
             f"{self.db_path} is not a readable Zotero database ({last_error})",
             fix="point --zotero-db at your Zotero data directory's zotero.sqlite; if Zotero "
             "itself reports damage, restore zotero.sqlite.bak (Zotero > Help > Troubleshooting)",
         )
 
-    def _open(self, copy: Path, *, verify: bool = True) -> sqlite3.Connection:
-        conn = sqlite3.connect(copy.as_uri() + "?mode=rw", uri=True)
+    def close(self) -> None:
+        """Delete the kept copy (a long-lived source's; see :mod:`.sqlite_copy`)."""
+        self._copies.close()
+
+    def _open(
+        self, copy: Path, *, verify: bool = True, read_only: bool = False
+    ) -> sqlite3.Connection:
+        # a kept copy is opened read-only: a writable connection would checkpoint into it
+        conn = sqlite3.connect(copy.as_uri() + ("?mode=ro" if read_only else "?mode=rw"), uri=True)
         try:
             conn.execute("PRAGMA journal_mode")  # replays -wal / rolls back -journal in the copy
             if verify:

@@ -268,9 +268,12 @@ def read_children(
     """Child notes or attachments of the library, oldest first (few rows: a filtered join);
     ``top_level`` adds the ones without a parent (standalone attachments are papers)."""
     parent = "" if top_level else "AND c.parentItemID IS NOT NULL "
+    # reading a few items, the library index would make SQLite walk every item of the library
+    # (36 ms at 10,000 items); ``+`` leaves it out, so the rows come from ``temp.want``
+    library = "+i.libraryID" if only else "i.libraryID"
     return conn.execute(
         f"SELECT {cols} FROM {table} c JOIN items i USING (itemID) "
-        f"WHERE i.libraryID = ? {parent}{_only('c.itemID', only, 'AND')} "
+        f"WHERE {library} = ? {parent}{_only('c.itemID', only, 'AND')} "
         "ORDER BY i.dateAdded, i.itemID",
         (lib_id,),
     ).fetchall()

@@ -17,15 +17,11 @@ reported the same library version (else :class:`VersionMoved`, and the pass rest
 from __future__ import annotations
 
 import functools
-import json
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -35,7 +31,7 @@ from pyzotero import zotero
 from zotsync.errors import SourceUnavailable
 from zotsync.http import Pacer, RetryPolicy, make_client, send
 from zotsync.sources.zotero_json import JsonObj
-from zotsync.vault.confine import check_write
+from zotsync.state.object_cache import ObjectCache
 
 __all__ = [
     "BATCH",
@@ -224,76 +220,6 @@ def _next_link(header: str) -> str | None:
         if match:
             return match.group(1)
     return None
-
-
-class ObjectCache:
-    """Items' and collections' JSON per partition (library), plus small metadata, in SQLite.
-
-    SQLite gives the atomic commit for free: a crash mid-write leaves the previous state.
-    """
-
-    def __init__(self, path: Path) -> None:
-        check_write(path)  # .zotsync/cache/ must not lead out of the vault
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        with closing(self._connect()) as db, db:
-            db.executescript(
-                "CREATE TABLE IF NOT EXISTS objects (part TEXT, kind TEXT, key TEXT,"
-                " version INT, data TEXT, PRIMARY KEY (part, kind, key));"
-                "CREATE TABLE IF NOT EXISTS meta (part TEXT, name TEXT, value TEXT,"
-                " PRIMARY KEY (part, name));"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
-
-    def meta(self, part: str, name: str) -> str | None:
-        with closing(self._connect()) as db:
-            row = db.execute(
-                "SELECT value FROM meta WHERE part=? AND name=?", (part, name)
-            ).fetchone()
-        return row[0] if row else None
-
-    def versions(self, part: str, kind: str) -> dict[str, int]:
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT key, version FROM objects WHERE part=? AND kind=?", (part, kind)
-            ).fetchall()
-        return dict(rows)
-
-    def objects(self, part: str, kind: str) -> list[JsonObj]:
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT data FROM objects WHERE part=? AND kind=?", (part, kind)
-            ).fetchall()
-        return [json.loads(r[0]) for r in rows]
-
-    def commit(
-        self,
-        part: str,
-        *,
-        upserts: Iterable[tuple[str, JsonObj]] = (),
-        deletes: Iterable[tuple[str, str]] = (),
-        meta: dict[str, str] | None = None,
-        replace: bool = False,
-    ) -> None:
-        """Apply one sync pass atomically (``replace`` first empties the partition)."""
-        with closing(self._connect()) as db, db:
-            if replace:
-                db.execute("DELETE FROM objects WHERE part=?", (part,))
-            db.executemany(
-                "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?)",
-                [(part, kind, d["key"], int(d.get("version") or 0), json.dumps(d))
-                 for kind, d in upserts],
-            )  # fmt: skip
-            db.executemany(
-                "DELETE FROM objects WHERE part=? AND kind=? AND key=?",
-                [(part, kind, key) for kind, key in deletes],
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO meta VALUES (?,?,?)",
-                [(part, k, v) for k, v in (meta or {}).items()],
-            )
 
 
 def envelope_data(objs: Iterable[Any]) -> Iterator[JsonObj]:

@@ -76,6 +76,20 @@ class ItemState:
         return (self.mtime_ns, self.size, self.ino)
 
 
+def read_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """One value of the state's ``meta`` table (for holders of a bare connection, too)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def write_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    """Set (or, with ``None``, delete) one value of the ``meta`` table."""
+    if value is None:
+        conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+    else:
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """One atomic unit on ``conn``: committed on success, rolled back on any exception. Inside
@@ -173,14 +187,10 @@ class StateDB:
 
     # -- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        return read_meta(self.conn, key)
 
     def set_meta(self, key: str, value: str | None) -> None:
-        if value is None:
-            self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-        else:
-            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        write_meta(self.conn, key, value)
 
     # -- items ----------------------------------------------------------------------------
     def load_items(

@@ -43,12 +43,23 @@ CREATE TABLE IF NOT EXISTS ref_mentions (
 """
 
 
+#: the web and local sources' cache of Zotero's JSON, in a file of its own
+#: (:mod:`zotsync.state.object_cache`); ``meta`` there is per library partition
+OBJECT_CACHE_TABLES = """
+CREATE TABLE IF NOT EXISTS objects (
+    part TEXT, kind TEXT, key TEXT, version INT, data TEXT, PRIMARY KEY (part, kind, key)
+);
+CREATE TABLE IF NOT EXISTS meta (part TEXT, name TEXT, value TEXT, PRIMARY KEY (part, name))
+"""
+
+
 #: the caches that can also live in a database of their own (``IF NOT EXISTS``: state
 #: databases made before these migrations already have them)
 CACHE_TABLES = {
     "refs_cache": REFS_CACHE_TABLE,
     "arxiv_metadata": ARXIV_METADATA_TABLE,
     "ref_mentions": REF_MENTIONS_TABLE,
+    "object_cache": OBJECT_CACHE_TABLES,
 }
 
 
