@@ -32,13 +32,14 @@ from zotsync.model import Library, LibraryRef
 from zotsync.sources import Source
 from zotsync.sources.bbt_json import UNKNOWN_TO_SOURCE as BBT_UNKNOWN
 from zotsync.sources.bbt_json import BbtJsonSource
-from zotsync.sources.demo import DemoSource, library_to_demo_json
+from zotsync.sources.demo import DemoSource
 from zotsync.sources.local import UNKNOWN_TO_SOURCE as LOCAL_UNKNOWN
 from zotsync.sources.local import LocalSource
 from zotsync.sources.sqlite import SqliteSource
 from zotsync.sources.web import UNKNOWN_TO_SOURCE as WEB_UNKNOWN
 from zotsync.sources.web import WebSource
 from zotsync.testing.bbt_export import write_bbt_export
+from zotsync.testing.demo_json import library_to_demo_json
 from zotsync.testing.fake_zotero_api import FakeZoteroApi
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import make_zotero_db

@@ -27,9 +27,9 @@ from zotsync.sources.demo import (
     DemoSource,
     demo_data_file,
     library_from_demo_json,
-    library_to_demo_json,
     load_demo_references,
 )
+from zotsync.testing.demo_json import library_to_demo_json
 from zotsync.testing.sample_library import sample_library
 
 KEY_RE = re.compile(r"^[23456789ABCDEFGHIJKLMNPQRSTUVWXYZ]{8}$")

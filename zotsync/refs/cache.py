@@ -1,20 +1,10 @@
-"""The reference cache, kept in the state database.
+"""The reference cache as the resolver uses it: the state's store, indexed by mentions.
 
-One row per paper, keyed by the paper's primary lookup id (``ARXIV:1706.03762`` or
-``DOI:10.…``, see :attr:`zotsync.refs.ids.PaperIds.cache_key`), so two Zotero items for the same
-paper share a row and a changed item title costs no request::
-
-    refs_cache(paper_id_key TEXT PRIMARY KEY, fetched_at TEXT, status TEXT, payload TEXT)
-
-``status`` is ``ok`` (complete list), ``partial`` (the batch list was shorter than
-``referenceCount`` and paging did not finish: refetched next run), or ``not-found`` (S2 does not
-know the paper: asked again once the entry is stale). ``payload`` is compact JSON (see
-:mod:`zotsync.refs.resolve`): already-normalized references, so a warm run decodes JSON and
-looks up dicts, nothing more. ``fetched_at`` is ISO 8601 UTC; an entry older than
-``max_age_days`` is stale and refreshed when the network allows (and still used if it does not).
-
-Reading is one query for any number of keys (the keys travel as one JSON array through
-``json_each``, so SQLite's parameter limit never applies).
+The rows and their meaning (one per paper, keyed by its primary lookup id; ``ok``, ``partial``
+and ``not-found``; staleness) are described with the table in :mod:`zotsync.state.ref_cache`.
+What is decided here is which identifiers a stored list *mentions*: each reference's
+normalized title, DOI, arXiv id and Semantic Scholar id, so a changed paper finds the lists
+that may cite it without decoding them all (:mod:`zotsync.refs.delta`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,6 @@ Everything SQL about the cache lives here (the state layer owns every table); wh
 *is*, and which identifiers a reference can be matched by, belongs to :mod:`zotsync.refs.cache`,
 which gives this store its ``mentions`` function.
 
-The reference cache, kept in the state database.
-
 One row per paper, keyed by the paper's primary lookup id (``ARXIV:1706.03762`` or
 ``DOI:10.…``, see :attr:`zotsync.refs.ids.PaperIds.cache_key`), so two Zotero items for the same
 paper share a row and a changed item title costs no request::
@@ -20,7 +18,8 @@ looks up dicts, nothing more. ``fetched_at`` is ISO 8601 UTC; an entry older tha
 ``max_age_days`` is stale and refreshed when the network allows (and still used if it does not).
 
 Reading is one query for any number of keys (the keys travel as one JSON array through
-``json_each``, so SQLite's parameter limit never applies).
+``json_each``, so SQLite's parameter limit never applies). ``ref_mentions`` holds 64-bit
+hashes of the identifiers each list mentions, pointing at the list's rowid.
 """
 
 from __future__ import annotations
