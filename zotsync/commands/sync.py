@@ -175,7 +175,9 @@ def _sync_locked(
                 and not result.index_unchanged
             ):
                 try:
-                    report.index_written = write_indexes(vault, config, state)
+                    report.index_written = write_indexes(
+                        vault, config, state, scope=result.index_scope
+                    )
                     state.set_meta("index_stale", None)  # see sync/incremental.py
                 except NoteError as exc:  # the notes are synced; report the index as partial
                     result.failed += 1

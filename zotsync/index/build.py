@@ -22,6 +22,8 @@ from zotsync.index.render import (
     note_title,
     tag_index,
 )
+from zotsync.index.scope import IndexScope
+from zotsync.library.papers import PaperInfo
 from zotsync.library_notes import (
     INDEX_REGION,
     RegionConflict,
@@ -48,8 +50,14 @@ def write_indexes(
     state: StateDB,
     library: Library | None = None,
     graph: RefGraph | None = None,
+    scope: IndexScope | None = None,
 ) -> int:
     """Write tag, collection and master index notes; return how many files were written.
+
+    With ``scope`` (an incremental pass's, :mod:`zotsync.index.scope`), only the notes of
+    those tags and collections are rendered; the others are left as they are, which is what
+    a full build would write since none of their papers changed. A note a full build would
+    write at a path no index note had is never left out: then everything is built.
 
     Every note is tried even when one fails (its markers broken by hand, a full disk); the
     failures are then raised together as one :class:`NoteError` (exit 1, partial), after
@@ -63,8 +71,10 @@ def write_indexes(
     colls_folder = vault_relative(config.index.collections_folder, "index.collections-folder")
     master = vault_relative(config.index.master, "index.master")
     papers = read_papers(vault, config, state)
-    notes = [(n.path, n.title, n.region) for n in tag_index(papers, tags_folder)]
-    notes += [(n.path, n.title, n.region) for n in collection_index(papers, colls_folder)]
+    previous = index_note_paths(state)
+    notes = _notes(papers, tags_folder, colls_folder, scope)
+    if any(region is None and rel not in previous for rel, _, region in notes):
+        notes = _notes(papers, tags_folder, colls_folder, None)
     group_by: Literal["tag", "collection"] = (
         "tag" if config.index.group_by == "tag" else "collection"
     )
@@ -79,6 +89,8 @@ def write_indexes(
     cleanup_temp_files((vault / master).parent)
     for rel, title, region in notes:
         current.add(rel)
+        if region is None:
+            continue  # out of this pass's scope: already what a full build would write
         try:
             new_text = new_index_note(title, region)
             if write_region_note(vault, rel, INDEX_REGION, region, new_text, memory=memory):
@@ -87,7 +99,6 @@ def write_indexes(
             conflicts += exc.paths
         except (NoteError, OSError) as exc:
             failed.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
-    previous = index_note_paths(state)
     for rel in sorted(previous - current):
         try:
             if _retire_index_note(vault, rel, colls_folder, memory):
@@ -114,6 +125,15 @@ def write_indexes(
     if conflicts:
         raise RegionConflict(conflicts)
     return written
+
+
+def _notes(
+    papers: list[PaperInfo], tags_folder: str, colls_folder: str, scope: IndexScope | None
+) -> list[tuple[str, str, str | None]]:
+    """(path, heading, region or ``None`` when out of ``scope``) of every tag and collection."""
+    tags = tag_index(papers, tags_folder, scope.tags if scope else None)
+    colls = collection_index(papers, colls_folder, scope.collections if scope else None)
+    return [(n.path, n.title, n.region) for n in (*tags, *colls)]
 
 
 def _retire_index_note(

@@ -43,15 +43,16 @@ MAX_FLOWCHART_NODES = 80
 
 @dataclass(frozen=True)
 class IndexNote:
-    """One index note: where it goes, its heading, and its region text."""
+    """One index note: where it goes, its heading, and its region text (``None``: out of
+    the pass's scope, so the note on disk is already right; see :func:`scoped`)."""
 
     path: str
     title: str
-    region: str
+    region: str | None
 
     def text(self) -> str:
         """The full text of this note when it does not exist yet."""
-        return new_index_note(self.title, self.region)
+        return new_index_note(self.title, self.region or "")
 
 
 def _path_for(folder: str, name: str) -> str:
@@ -72,6 +73,26 @@ def _unique_paths(names: Iterable[str], folder: str) -> dict[str, str]:
         taken.add(path.casefold())
         out[name] = path
     return out
+
+
+def scoped(names: Iterable[str], only: Iterable[str] | None, folder: str) -> set[str] | None:
+    """The names to render when only ``only`` may have changed, or ``None`` for all of them.
+
+    A note's path depends on the other names only through collisions (:func:`_unique_paths`),
+    and a name no changed paper had or has keeps its set of colliders. So the out-of-scope
+    notes keep their paths unless a name in scope collides with another name, which is rare
+    (two tags equal up to case): then everything is rendered.
+    """
+    if only is None:
+        return None
+    wanted = set(only)
+    bases: dict[str, str] = {}
+    for name in set(names) | wanted:
+        base = _path_for(folder, name).casefold()
+        if base in bases and (name in wanted or bases[base] in wanted):
+            return None
+        bases[base] = name
+    return wanted
 
 
 def tag_note_path(tag: str) -> str:
@@ -128,19 +149,26 @@ def _count(n: int) -> str:
     return f"{n} paper{'s' if n != 1 else ''}"
 
 
-def tag_index(papers: Sequence[PaperInfo], folder: str = TAGS_FOLDER) -> list[IndexNote]:
-    """One note per tag that any paper carries, listing exactly those papers."""
+def tag_index(
+    papers: Sequence[PaperInfo], folder: str = TAGS_FOLDER, only: Iterable[str] | None = None
+) -> list[IndexNote]:
+    """One note per tag that any paper carries, listing exactly those papers; with ``only``,
+    the other tags' regions are left unrendered (``None``, see :func:`scoped`)."""
     members: dict[str, list[PaperInfo]] = {}
     for paper in papers:
         for tag in dict.fromkeys(paper.tags):
             if tag.strip():
                 members.setdefault(tag, []).append(paper)
-    paths = _unique_paths(members, folder.strip("/") or TAGS_FOLDER)
+    folder = folder.strip("/") or TAGS_FOLDER
+    paths = _unique_paths(members, folder)
+    render = scoped(members, only, folder)
     return [
         IndexNote(
             paths[tag],
             tag,
-            _list_region("{n} tagged `" + _code(tag) + "`, oldest first:", ps),
+            _list_region("{n} tagged `" + _code(tag) + "`, oldest first:", ps)
+            if render is None or tag in render
+            else None,
         )
         for tag, ps in sorted(members.items())
     ]
@@ -148,17 +176,20 @@ def tag_index(papers: Sequence[PaperInfo], folder: str = TAGS_FOLDER) -> list[In
 
 def tag_index_notes(papers: Sequence[PaperInfo]) -> dict[str, str]:
     """Vault-relative path → region text, one per tag."""
-    return {note.path: note.region for note in tag_index(papers)}
+    return {note.path: note.region or "" for note in tag_index(papers)}
 
 
 def collection_index(
-    papers: Sequence[PaperInfo], folder: str = COLLECTIONS_FOLDER
+    papers: Sequence[PaperInfo],
+    folder: str = COLLECTIONS_FOLDER,
+    only: Iterable[str] | None = None,
 ) -> list[IndexNote]:
     """One note per collection path (ancestors included) listing its direct papers.
 
     A collection note also links its subcollections' notes (by vault path, so they resolve
     whatever ``folder`` is), so a folder-like collection holding no papers of its own still
-    gets a note that leads somewhere.
+    gets a note that leads somewhere. ``only`` is as for :func:`tag_index`; it must hold
+    the ancestors of a changed collection too, whose subcollection lists may change.
     """
     members: dict[str, list[PaperInfo]] = {}
     for paper in papers:
@@ -168,9 +199,14 @@ def collection_index(
                 members.setdefault("/".join(parts[:i]), [])
             if parts:
                 members["/".join(parts)].append(paper)
-    paths = _unique_paths(members, folder.strip("/") or COLLECTIONS_FOLDER)
+    folder = folder.strip("/") or COLLECTIONS_FOLDER
+    paths = _unique_paths(members, folder)
+    render = scoped(members, only, folder)
     notes = []
     for coll, ps in sorted(members.items()):
+        if render is not None and coll not in render:
+            notes.append(IndexNote(paths[coll], coll.rsplit("/", 1)[-1], None))
+            continue
         children = sorted(
             c for c in members if c.startswith(coll + "/") and "/" not in c[len(coll) + 1 :]
         )
@@ -188,7 +224,7 @@ def collection_index(
 
 def collection_index_notes(papers: Sequence[PaperInfo]) -> dict[str, str]:
     """Vault-relative path → region text, one per collection path."""
-    return {note.path: note.region for note in collection_index(papers)}
+    return {note.path: note.region or "" for note in collection_index(papers)}
 
 
 def paper_groups(

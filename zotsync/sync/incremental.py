@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from zotsync.config import CITEKEY_SOURCES, Config
+from zotsync.index.scope import index_scope
 from zotsync.library_notes import read_papers
 from zotsync.model import Library
 from zotsync.refs.delta import NeedsFullPass
@@ -253,6 +254,8 @@ def run(
     )
     if result.index_unchanged:
         engine.state.set_meta(INDEX_STALE, None)
+    elif done and index_was_fresh:  # only the notes of what changed need a new rendering
+        result.index_scope = index_scope(index_before, index_after)
     finish(engine, result, source_fp, delta.token if done else None)
     log.info("incremental pass: %d of %d items in the work set", len(work), len(live))
     return result

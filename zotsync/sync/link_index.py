@@ -23,8 +23,8 @@ from urllib.parse import unquote
 
 from zotsync.state.db import StateDB
 from zotsync.state.links import VaultLinks
+from zotsync.vault.scan import SKIP_DIRS
 
-SKIP_DIRS = {".zotsync", ".obsidian", ".git", ".trash"}
 _WIKI = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
 _MD_DEST = re.compile(r"\]\([ \t]*(<[^<>\n]*>|[^\s()<>]+(?:\([^\s()<>]*\)[^\s()<>]*)*)")
 
@@ -53,19 +53,33 @@ def link_names(text: str) -> set[str]:
     return out
 
 
-def _walk(vault: Path) -> dict[str, tuple[int, int, int]]:
+def markdown_files(vault: Path) -> dict[str, tuple[int, int, int]]:
+    """Vault-relative POSIX path → signature of every Markdown file (symlinks left out, as
+    :func:`zotsync.vault.scan.scan_notes` does: nothing outside the vault is read)."""
     out: dict[str, tuple[int, int, int]] = {}
-    for root, dirs, files in os.walk(vault, followlinks=False):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
-        for name in files:
-            if not name.endswith(".md"):
-                continue
-            path = os.path.join(root, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            out[Path(path).relative_to(vault).as_posix()] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    stack: list[tuple[str, str]] = [(str(vault), "")]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                name = entry.name
+                try:
+                    if entry.is_symlink():
+                        continue
+                    if entry.is_dir():
+                        if name not in SKIP_DIRS:
+                            stack.append((entry.path, f"{rel}{name}/"))
+                        continue
+                    if not name.endswith(".md"):
+                        continue
+                    st = entry.stat()
+                except OSError:
+                    continue
+                out[rel + name] = (st.st_mtime_ns, st.st_size, st.st_ino)
     return out
 
 
@@ -73,7 +87,7 @@ def refresh(vault: Path, state: StateDB) -> int:
     """Bring the index up to date with the vault; return how many files were read."""
     index = VaultLinks(state)
     known = index.signatures()
-    now = _walk(vault)
+    now = markdown_files(vault)
     stale = [p for p, sig in now.items() if known.get(p) != sig]
     gone = [p for p in known if p not in now]
     with state.transaction():

@@ -10,26 +10,17 @@ link rewritten inside a region zotsync owns is not mistaken for a user edit next
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import NamedTuple
 
 from zotsync.library_notes import RegionMemory, region_digest
 from zotsync.state.db import StateDB
+from zotsync.sync.link_index import markdown_files
 from zotsync.vault.atomic import WriteConflict, backup_file, file_sig, write_atomic
 from zotsync.vault.links import rewrite_links
 from zotsync.vault.regions import parse_note, text_hash
-from zotsync.vault.scan import SKIP_DIRS
 
 log = logging.getLogger(__name__)
-
-
-def _markdown_files(vault: Path) -> list[Path]:
-    out: list[Path] = []
-    for root, dirs, files in os.walk(vault, followlinks=False):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
-        out.extend(Path(root) / f for f in files if f.endswith(".md"))
-    return out
 
 
 class LinkRewrite(NamedTuple):
@@ -61,7 +52,7 @@ def rewrite_renamed_links(
     ]
     memory = RegionMemory(state)
     touched = failed = 0
-    for path in _markdown_files(vault) if files is None else files:
+    for path in [vault / p for p in markdown_files(vault)] if files is None else files:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):

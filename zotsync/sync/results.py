@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from zotsync.index.scope import IndexScope
 from zotsync.model import Library
 from zotsync.sync.context import Placement
 
@@ -69,6 +70,9 @@ class SyncResult:
     #: an incremental pass found every paper as the index notes see it unchanged (title, tags,
     #: collections, status, path...), so the index notes need not be rebuilt
     index_unchanged: bool = False
+    #: otherwise, for an incremental pass that found the index notes up to date before it:
+    #: the tags and collections whose notes it may have changed (the rest stay as they are)
+    index_scope: IndexScope | None = None
     library: Library | None = None
     placements: dict[str, Placement] = field(default_factory=dict)
     #: planner metadata (JSON) of notes created in this run with their signature, so plans
