@@ -16,14 +16,13 @@ only those files and decides precisely, as before.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import unquote
 
 from zotsync.state.db import StateDB
 from zotsync.state.links import VaultLinks
-from zotsync.vault.scan import SKIP_DIRS
+from zotsync.vault.scan import markdown_entries
 
 _WIKI = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
 _MD_DEST = re.compile(r"\]\([ \t]*(<[^<>\n]*>|[^\s()<>]+(?:\([^\s()<>]*\)[^\s()<>]*)*)")
@@ -54,33 +53,8 @@ def link_names(text: str) -> set[str]:
 
 
 def markdown_files(vault: Path) -> dict[str, tuple[int, int, int]]:
-    """Vault-relative POSIX path → signature of every Markdown file (symlinks left out, as
-    :func:`zotsync.vault.scan.scan_notes` does: nothing outside the vault is read)."""
-    out: dict[str, tuple[int, int, int]] = {}
-    stack: list[tuple[str, str]] = [(str(vault), "")]
-    while stack:
-        folder, rel = stack.pop()
-        try:
-            entries = os.scandir(folder)
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                name = entry.name
-                try:
-                    if entry.is_symlink():
-                        continue
-                    if entry.is_dir():
-                        if name not in SKIP_DIRS:
-                            stack.append((entry.path, f"{rel}{name}/"))
-                        continue
-                    if not name.endswith(".md"):
-                        continue
-                    st = entry.stat()
-                except OSError:
-                    continue
-                out[rel + name] = (st.st_mtime_ns, st.st_size, st.st_ino)
-    return out
+    """Vault-relative POSIX path → signature of every note the scan sees."""
+    return {rel: (st.st_mtime_ns, st.st_size, st.st_ino) for _, rel, st in markdown_entries(vault)}
 
 
 def refresh(vault: Path, state: StateDB) -> int:

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from zotsync.config import Config
 from zotsync.model import Library, Tag
 from zotsync.sources import sqlite_copy
+from zotsync.sources.factory import make_source
 from zotsync.sources.sqlite import SqliteSource
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import make_zotero_db
@@ -204,3 +206,11 @@ def test_patching_a_copy_gives_the_source_bytes(tmp_path: Path, seed: int) -> No
     assert target.read_bytes() == bytes(new)
     if bytes(new) == bytes(old):
         assert rewritten == 0
+
+
+def test_only_the_daemons_source_keeps_a_copy(db: Path, tmp_path: Path) -> None:
+    config = Config(source="sqlite", zotero_db=str(db))
+    daemon = make_source(config, tmp_path / "vault", long_lived=True)
+    one_shot = make_source(config, tmp_path / "vault")
+    assert isinstance(daemon, SqliteSource) and isinstance(one_shot, SqliteSource)
+    assert daemon._copies.keep and not one_shot._copies.keep
