@@ -27,9 +27,12 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
+from collections.abc import Collection as Keys
 from pathlib import Path
 
 from zotsync.model import Library, LibraryRef
+from zotsync.sources import Delta
+from zotsync.sources.api_changes import read_cached_changes
 from zotsync.sources.selection import restrict_to_collections
 from zotsync.sources.web import (
     MAX_RESTARTS,
@@ -85,13 +88,37 @@ class LocalSource:
     def client(self) -> ApiClient:
         return ApiClient(self.base_url, local=True, sleep=self._sleep)
 
-    def read(self) -> Library:
+    def _fetch(self) -> str:
+        """Bring the cache up to date; the partition (server id and library) read."""
         client = self.client()
         try:
-            part = until_stable(lambda: self._sync(client), MAX_RESTARTS)
+            return until_stable(lambda: self._sync(client), MAX_RESTARTS)
         finally:
             client.close()
-        return self._build(part)
+
+    def read(self) -> Library:
+        return self._build(self._fetch())
+
+    def read_changes(
+        self,
+        token: str | None,
+        also: Keys[str] = (),
+        dependents: Callable[[set[str]], set[str]] | None = None,
+        expand: Callable[[Library, set[str]], set[str]] | None = None,
+    ) -> Delta:
+        """The items whose tree moved since ``token`` (:mod:`zotsync.sources.api_changes`);
+        a token of another desktop database (another server id) answers the whole library."""
+        part = self._fetch()
+        return read_cached_changes(
+            self.cache,
+            part,
+            json.dumps(["local", part, self.collections]),
+            lambda keys: self._build(part, keys),
+            None if self.collections else token,
+            also,
+            dependents,
+            expand,
+        )
 
     def _first(self, client: ApiClient) -> tuple[str, ApiResponse]:
         """The versions listing, conditional on the last partition's version when safe."""
@@ -167,11 +194,17 @@ class LocalSource:
                     return {"library_id": str(lib.get("id", 0)), "name": str(lib.get("name", ""))}
         return {}
 
-    def _build(self, part: str) -> Library:
+    def _build(self, part: str, keys: list[str] | None = None) -> Library:
+        """The library from the cache; with ``keys``, only the trees of those objects."""
         kind, raw_id = self.prefix.split("/")
         lib_id = int(self.cache.meta(part, "library_id") or raw_id)
         ref = LibraryRef("user" if kind == "users" else "group", lib_id)
-        items = [data_of(d) for d in self.cache.objects(part, "item")]
+        objects = (
+            self.cache.objects(part, "item")
+            if keys is None
+            else self.cache.objects_with_keys(part, "item", keys)
+        )
+        items = [data_of(d) for d in objects]
         for d in items:
             d.pop("_hash", None)
         version = self.cache.meta(part, "version")

@@ -21,13 +21,17 @@ header: never in URLs, the cache, logs or exception messages.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterable
+from collections.abc import Collection as Keys
 from pathlib import Path
 
 from zotsync.errors import ConfigError, SourceUnavailable
 from zotsync.model import Library, LibraryRef
+from zotsync.sources import Delta
+from zotsync.sources.api_changes import read_cached_changes
 from zotsync.sources.credentials import api_key as find_api_key
 from zotsync.sources.credentials import fingerprint
 from zotsync.sources.selection import restrict_to_collections
@@ -130,7 +134,8 @@ class WebSource:
         self.cache.commit("keys", meta={tag: str(user_id)})
         return user_id
 
-    def read(self) -> Library:
+    def _fetch(self) -> tuple[str, LibraryRef]:
+        """Bring the cache up to date; the library's partition and reference."""
         client = self.client()
         try:
             lib_id = self._id if self._id is not None else self._resolve_user(client)
@@ -138,7 +143,30 @@ class WebSource:
             until_stable(lambda: self._sync(client, prefix), MAX_RESTARTS)
         finally:
             client.close()
-        ref = LibraryRef("user" if self._kind == "users" else "group", lib_id)
+        return prefix, LibraryRef("user" if self._kind == "users" else "group", lib_id)
+
+    def read_changes(
+        self,
+        token: str | None,
+        also: Keys[str] = (),
+        dependents: Callable[[set[str]], set[str]] | None = None,
+        expand: Callable[[Library, set[str]], set[str]] | None = None,
+    ) -> Delta:
+        """The items whose tree moved since ``token`` (:mod:`zotsync.sources.api_changes`)."""
+        prefix, ref = self._fetch()
+        return read_cached_changes(
+            self.cache,
+            prefix,
+            json.dumps(["web", prefix, self.collections]),
+            lambda keys: self._build(prefix, ref, keys),
+            None if self.collections else token,  # a filtered library: always whole
+            also,
+            dependents,
+            expand,
+        )
+
+    def read(self) -> Library:
+        prefix, ref = self._fetch()
         version = self.cache.meta(prefix, "version")
         if self._memo is not None and self._memo[0] == (prefix, version):
             return self._memo[1]  # unchanged (304): a daemon skips re-parsing the cache
@@ -182,11 +210,14 @@ class WebSource:
             meta["name"] = run.name
         self.cache.commit(prefix, upserts=run.upserts, deletes=run.deletes, meta=meta)
 
-    def _build(self, prefix: str, ref: LibraryRef) -> Library:
+    def _build(self, prefix: str, ref: LibraryRef, keys: list[str] | None = None) -> Library:
+        """The library from the cache; with ``keys``, only the trees of those objects."""
         raw = self.cache.meta(prefix, "version")
         group_name = self.cache.meta(prefix, "name") if ref.type == "group" else None
         library = library_from_objects(
-            self.cache.objects(prefix, "item"),
+            self.cache.objects(prefix, "item")
+            if keys is None
+            else self.cache.objects_with_keys(prefix, "item", keys),
             self.cache.objects(prefix, "collection"),
             ref=ref,
             version=int(raw) if raw else None,

@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS ref_mentions (
 #: (:mod:`zotsync.state.object_cache`); ``meta`` there is per library partition
 OBJECT_CACHE_TABLES = """
 CREATE TABLE IF NOT EXISTS objects (
-    part TEXT, kind TEXT, key TEXT, version INT, data TEXT, PRIMARY KEY (part, kind, key)
+    part TEXT, kind TEXT, key TEXT, version INT, data TEXT,
+    parent TEXT, top INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (part, kind, key)
 );
 CREATE TABLE IF NOT EXISTS meta (part TEXT, name TEXT, value TEXT, PRIMARY KEY (part, name))
 """

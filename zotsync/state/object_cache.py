@@ -18,6 +18,23 @@ from zotsync.state.migrations import ensure_cache_table
 from zotsync.vault.confine import check_write
 
 
+def tree_columns(kind: str, data: dict[str, Any]) -> tuple[str | None, int]:
+    """``(parent key, 1 when a live top-level item)`` of one object, the rule of
+    :func:`zotsync.sources.zotero_json.items_from_objects`: a top-level item is not in the
+    trash, has no parent, and is not a note or an annotation. Kept beside the JSON so what
+    changed can be told without decoding it (:mod:`zotsync.sources.api_changes`)."""
+    if kind != "item":
+        return None, 0
+    if isinstance(data.get("data"), dict):  # an envelope: its data is what counts
+        data = data["data"]
+    parent = str(data.get("parentItem") or "") or None
+    deleted = data.get("deleted")
+    trashed = bool(deleted) and deleted not in ("0", "false")
+    itype = data.get("itemType")
+    top = not trashed and parent is None and bool(itype) and itype not in ("note", "annotation")
+    return parent, int(top)
+
+
 class ObjectCache:
     """Items' and collections' JSON per partition (library), plus small metadata, in SQLite.
 
@@ -30,6 +47,19 @@ class ObjectCache:
         self.path = path
         with closing(self._connect()) as db, db:
             ensure_cache_table(db, "object_cache")
+            if "parent" not in {r[1] for r in db.execute("PRAGMA table_info(objects)")}:
+                self._add_tree_columns(db)
+
+    @staticmethod
+    def _add_tree_columns(db: sqlite3.Connection) -> None:
+        """A cache written before the tree columns: add them, filled from the JSON (once)."""
+        db.execute("ALTER TABLE objects ADD COLUMN parent TEXT")
+        db.execute("ALTER TABLE objects ADD COLUMN top INTEGER NOT NULL DEFAULT 0")
+        rows = db.execute("SELECT rowid, kind, data FROM objects").fetchall()
+        db.executemany(
+            "UPDATE objects SET parent = ?, top = ? WHERE rowid = ?",
+            [(*tree_columns(kind, json.loads(data)), rowid) for rowid, kind, data in rows],
+        )
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30)
@@ -55,6 +85,30 @@ class ObjectCache:
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def trees(self, part: str) -> tuple[list[tuple[str, int]], list[tuple[str, str, int]]]:
+        """The live top-level items ``(key, version)`` and every child ``(key, parent,
+        version)`` of ``part``, without decoding any JSON."""
+        with closing(self._connect()) as db:
+            tops = db.execute(
+                "SELECT key, version FROM objects WHERE part=? AND kind='item' AND top=1", (part,)
+            ).fetchall()
+            children = db.execute(
+                "SELECT key, parent, version FROM objects "
+                "WHERE part=? AND kind='item' AND parent IS NOT NULL",
+                (part,),
+            ).fetchall()
+        return tops, children
+
+    def objects_with_keys(self, part: str, kind: str, keys: Iterable[str]) -> list[dict[str, Any]]:
+        """The objects of ``keys`` (those the cache holds)."""
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT data FROM objects WHERE part=? AND kind=? "
+                "AND key IN (SELECT value FROM json_each(?))",
+                (part, kind, json.dumps(sorted(set(keys)))),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
     def commit(
         self,
         part: str,
@@ -69,9 +123,10 @@ class ObjectCache:
             if replace:
                 db.execute("DELETE FROM objects WHERE part=?", (part,))
             db.executemany(
-                "INSERT OR REPLACE INTO objects VALUES (?,?,?,?,?)",
-                [(part, kind, d["key"], int(d.get("version") or 0), json.dumps(d))
-                 for kind, d in upserts],
+                "INSERT OR REPLACE INTO objects (part, kind, key, version, data, parent, top) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [(part, kind, d["key"], int(d.get("version") or 0), json.dumps(d),
+                  *tree_columns(kind, d)) for kind, d in upserts],
             )  # fmt: skip
             db.executemany(
                 "DELETE FROM objects WHERE part=? AND kind=? AND key=?",
