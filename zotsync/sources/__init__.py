@@ -5,7 +5,7 @@ regular items with their children; trashed items and feeds left out); incrementa
 (web, local) keep their own cache under the ``cache_dir`` they are given and only fetch what
 changed, but still hand back the complete library, so the sync engine has one code path.
 
-A source may also offer ``read_changes(token, also)`` (:class:`IncrementalSource`): given the
+A source may also offer ``read_changes(token, hooks)`` (:class:`IncrementalSource`): given the
 token its previous answer carried, it returns only the items that changed since, the keys that
 left the library, and a new token. The engine then works on those items alone. A source
 without it, or a ``None``/unusable token, gets the complete library (``Delta.complete``), so an
@@ -55,22 +55,29 @@ class Delta:
     live: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class ChangeHooks:
+    """What an incremental read is asked for besides the changed items (see
+    :meth:`IncrementalSource.read_changes`)."""
+
+    also: Collection[str] = ()
+    dependents: Callable[[set[str]], set[str]] | None = None
+    expand: Callable[[Library, set[str]], set[str]] | None = None
+
+
+NO_HOOKS = ChangeHooks()
+
+
 @runtime_checkable
 class IncrementalSource(Source, Protocol):
     """A source that can say what changed since its last answer."""
 
-    def read_changes(
-        self,
-        token: str | None,
-        also: Collection[str] = (),
-        dependents: Callable[[set[str]], set[str]] | None = None,
-        expand: Callable[[Library, set[str]], set[str]] | None = None,
-    ) -> Delta:
-        """The items changed since ``token``, plus the items ``also`` names (if live).
+    def read_changes(self, token: str | None, hooks: ChangeHooks = NO_HOOKS) -> Delta:
+        """The items changed since ``token``, plus the items ``hooks.also`` names (if live).
 
-        ``dependents`` maps changed, new or deleted keys (and ``also``) to the keys of items
+        ``hooks.dependents`` maps changed, new or deleted keys (and ``also``) to the keys of items
         whose notes render something of theirs (links); those are read in the same snapshot.
-        ``expand`` is then given the items read and the deleted keys, and names more items to
+        ``hooks.expand`` is then given the items read and the deleted keys, and names more items to
         read in that snapshot: those whose reference lists the changed items' data touch.
 
         With ``token=None`` or a token that no longer applies (another library, collections or

@@ -23,10 +23,9 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable
-from collections.abc import Collection as Keys
 
 from zotsync.model import Library
-from zotsync.sources import Delta
+from zotsync.sources import NO_HOOKS, ChangeHooks, Delta
 from zotsync.state.object_cache import ObjectCache
 
 
@@ -77,9 +76,7 @@ def read_cached_changes(
     identity: str,
     build: Callable[[list[str] | None], Library],
     token: str | None,
-    also: Keys[str] = (),
-    dependents: Callable[[set[str]], set[str]] | None = None,
-    expand: Callable[[Library, set[str]], set[str]] | None = None,
+    hooks: ChangeHooks = NO_HOOKS,
 ) -> Delta:
     """The :class:`Delta` since ``token`` from the cache's partition ``part``.
 
@@ -95,15 +92,15 @@ def read_cached_changes(
     known: dict[str, str] = items if isinstance(items, dict) else {}
     changed = {key for key, sig in sigs.items() if known.get(key) != sig}
     deleted = set(known) - sigs.keys()
-    changed |= set(also) & sigs.keys()
-    if dependents is not None and (changed or deleted):
-        changed |= dependents(changed | deleted | set(also)) & sigs.keys()
+    changed |= set(hooks.also) & sigs.keys()
+    if hooks.dependents is not None and (changed or deleted):
+        changed |= hooks.dependents(changed | deleted | set(hooks.also)) & sigs.keys()
 
     def subset(keys: set[str]) -> Library:
         return build([member for key in sorted(keys) for member in members[key]])
 
     library = subset(changed)
-    more = expand(library, deleted) & sigs.keys() - changed if expand else set()
+    more = hooks.expand(library, deleted) & sigs.keys() - changed if hooks.expand else set()
     if more:  # from the same cache state, so the pass sees one state of the library
         extra = subset(more)
         library.items.extend(extra.items)

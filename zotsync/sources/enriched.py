@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 
 from zotsync.arxiv_api import short_reason
 from zotsync.model import Library
-from zotsync.sources import Delta, IncrementalSource, Source
+from zotsync.sources import NO_HOOKS, ChangeHooks, Delta, IncrementalSource, Source
 from zotsync.sources.enrich import enrich_items
 from zotsync.state.db import read_meta, write_meta
 
@@ -114,21 +114,16 @@ class IncrementalEnrichedSource(EnrichedSource):
     is part of what reference matching knows an item by.
     """
 
-    def read_changes(
-        self,
-        token: str | None,
-        also: Collection[str] = (),
-        dependents: Callable[[set[str]], set[str]] | None = None,
-        expand: Callable[[Library, set[str]], set[str]] | None = None,
-    ) -> Delta:
+    def read_changes(self, token: str | None, hooks: ChangeHooks = NO_HOOKS) -> Delta:
         inner = self.inner
         assert isinstance(inner, IncrementalSource)
+        expand = hooks.expand
 
         def filled_then_expand(library: Library, gone: set[str]) -> set[str]:
             self._fill(library)
             return expand(library, gone) if expand else set()
 
-        delta = inner.read_changes(token, also, dependents, filled_then_expand)
+        delta = inner.read_changes(token, replace(hooks, expand=filled_then_expand))
         self._fill(delta.library)
         return delta
 

@@ -27,11 +27,10 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
-from collections.abc import Collection as Keys
 from pathlib import Path
 
 from zotsync.model import Library, LibraryRef
-from zotsync.sources import Delta
+from zotsync.sources import NO_HOOKS, ChangeHooks, Delta
 from zotsync.sources.api_changes import read_cached_changes
 from zotsync.sources.selection import restrict_to_collections
 from zotsync.sources.web import (
@@ -99,13 +98,7 @@ class LocalSource:
     def read(self) -> Library:
         return self._build(self._fetch())
 
-    def read_changes(
-        self,
-        token: str | None,
-        also: Keys[str] = (),
-        dependents: Callable[[set[str]], set[str]] | None = None,
-        expand: Callable[[Library, set[str]], set[str]] | None = None,
-    ) -> Delta:
+    def read_changes(self, token: str | None, hooks: ChangeHooks = NO_HOOKS) -> Delta:
         """The items whose tree moved since ``token`` (:mod:`zotsync.sources.api_changes`);
         a token of another desktop database (another server id) answers the whole library."""
         part = self._fetch()
@@ -115,9 +108,7 @@ class LocalSource:
             json.dumps(["local", part, self.collections]),
             lambda keys: self._build(part, keys),
             None if self.collections else token,
-            also,
-            dependents,
-            expand,
+            hooks,
         )
 
     def _first(self, client: ApiClient) -> tuple[str, ApiResponse]:

@@ -39,7 +39,7 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
-from zotsync.sources import Delta
+from zotsync.sources import NO_HOOKS, ChangeHooks, Delta
 from zotsync.sources.selection import select_collections
 from zotsync.sources.sqlite_changes import (
     decode_token,
@@ -109,13 +109,7 @@ class SqliteSource:
         """Snapshot, verify and read the library; raise :class:`SourceUnavailable` if we can't."""
         return self._with_copy(self._read)
 
-    def read_changes(
-        self,
-        token: str | None,
-        also: Keys[str] = (),
-        dependents: Callable[[set[str]], set[str]] | None = None,
-        expand: Callable[[Library, set[str]], set[str]] | None = None,
-    ) -> Delta:
+    def read_changes(self, token: str | None, hooks: ChangeHooks = NO_HOOKS) -> Delta:
         """The items whose signature moved since ``token`` (see :mod:`.sqlite_changes`).
 
         The signatures and the items come from the same verified copy, so the new token
@@ -139,13 +133,13 @@ class SqliteSource:
             known = old[1]
             changed = {k for k, sig in sigs.items() if not sig or known.get(k) != sig}
             deleted = set(known) - sigs.keys()
-            changed |= set(also) & sigs.keys()
-            if dependents is not None and (changed or deleted):
-                changed |= dependents(changed | deleted | set(also)) & sigs.keys()
+            changed |= set(hooks.also) & sigs.keys()
+            if hooks.dependents is not None and (changed or deleted):
+                changed |= hooks.dependents(changed | deleted | set(hooks.also)) & sigs.keys()
             library = self._read(
                 conn, bbt_copy, citekeys=keys_by_bbt, tops=_item_ids(conn, lib_id, changed)
             )
-            more = expand(library, deleted) & sigs.keys() - changed if expand else set()
+            more = hooks.expand(library, deleted) & sigs.keys() - changed if hooks.expand else set()
             if more:  # read in the same snapshot, so the pass sees one state of the library
                 extra = self._read(
                     conn, bbt_copy, citekeys=keys_by_bbt, tops=_item_ids(conn, lib_id, more)

@@ -25,12 +25,11 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from collections.abc import Collection as Keys
 from pathlib import Path
 
 from zotsync.errors import ConfigError, SourceUnavailable
 from zotsync.model import Library, LibraryRef
-from zotsync.sources import Delta
+from zotsync.sources import NO_HOOKS, ChangeHooks, Delta
 from zotsync.sources.api_changes import read_cached_changes
 from zotsync.sources.credentials import api_key as find_api_key
 from zotsync.sources.credentials import fingerprint
@@ -145,13 +144,7 @@ class WebSource:
             client.close()
         return prefix, LibraryRef("user" if self._kind == "users" else "group", lib_id)
 
-    def read_changes(
-        self,
-        token: str | None,
-        also: Keys[str] = (),
-        dependents: Callable[[set[str]], set[str]] | None = None,
-        expand: Callable[[Library, set[str]], set[str]] | None = None,
-    ) -> Delta:
+    def read_changes(self, token: str | None, hooks: ChangeHooks = NO_HOOKS) -> Delta:
         """The items whose tree moved since ``token`` (:mod:`zotsync.sources.api_changes`)."""
         prefix, ref = self._fetch()
         return read_cached_changes(
@@ -160,9 +153,7 @@ class WebSource:
             json.dumps(["web", prefix, self.collections]),
             lambda keys: self._build(prefix, ref, keys),
             None if self.collections else token,  # a filtered library: always whole
-            also,
-            dependents,
-            expand,
+            hooks,
         )
 
     def read(self) -> Library:

@@ -45,7 +45,7 @@ from zotsync.library_notes import read_papers
 from zotsync.model import Library
 from zotsync.refs.delta import NeedsFullPass
 from zotsync.refs.resolve import RefGraph
-from zotsync.sources import Delta, IncrementalSource
+from zotsync.sources import ChangeHooks, Delta, IncrementalSource
 from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState
 from zotsync.state.links import LinkIndex
@@ -137,7 +137,7 @@ def run(
 
     try:
         delta = source.read_changes(
-            token, also=vault_side, dependents=links.sources_of, expand=expand
+            token, ChangeHooks(also=vault_side, dependents=links.sources_of, expand=expand)
         )
     except NeedsFullPass as why:
         log.info("full pass: %s", why)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from zotsync.model import ChildNote
+from zotsync.sources import ChangeHooks
 from zotsync.sources.sqlite import SqliteSource
 from zotsync.sources.sqlite_changes import RACY_SECONDS, decode_token
 from zotsync.sync.context import input_hash
@@ -109,7 +110,7 @@ def test_a_partial_read_gives_the_items_and_hashes_of_a_full_read(db: Path) -> N
     conn = sqlite3.connect(db, isolation_level=None)
     ZoteroDbWriter(conn, autocommit=True).add_note("ATTN2345", ChildNote("NOTEZZZ2", "<p>x</p>"))
     conn.close()
-    delta = source.read_changes(token, also=["BOOK3456"])
+    delta = source.read_changes(token, ChangeHooks(also=["BOOK3456"]))
     assert not delta.complete
     assert sorted(i.key for i in delta.library.items) == ["ATTN2345", "BOOK3456"]
     fresh = {i.key: i for i in source.read().items}
