@@ -153,11 +153,12 @@ def add_papers(
     if not todo:
         return result
 
+    batch = _Batch(todo, result, collection, tags)
     own_connector = connector is None
     conn = connector or ConnectorClient(connector_base(connector_url))
     try:
         if conn.ping():
-            _via_connector(conn, todo, result, collection, tags, download)
+            _via_connector(conn, batch, download)
             return result
     finally:
         if own_connector:
@@ -169,21 +170,25 @@ def add_papers(
         )
     writer = web_writer or WebWriter(web)  # type: ignore[arg-type]
     try:
-        _via_web(writer, todo, result, collection, tags)
+        _via_web(writer, batch)
     finally:
         if web_writer is None:
             writer.close()
     return result
 
 
-def _via_connector(
-    conn: ConnectorClient,
-    todo: list[tuple[PaperId, ArxivPaper]],
-    result: AddResult,
-    collection: str | None,
-    tags: Sequence[str],
-    download: Callable[[str], bytes],
-) -> None:
+@dataclass
+class _Batch:
+    """The papers one ``add`` saves, where they go, and the result being filled in."""
+
+    todo: list[tuple[PaperId, ArxivPaper]]
+    result: AddResult
+    collection: str | None
+    tags: Sequence[str]
+
+
+def _via_connector(conn: ConnectorClient, batch: _Batch, download: Callable[[str], bytes]) -> None:
+    todo, result, collection, tags = batch.todo, batch.result, batch.collection, batch.tags
     target = None
     if collection:
         target = find_target(conn.targets(), collection)
@@ -234,13 +239,8 @@ def _upload_pdf(
     return True
 
 
-def _via_web(
-    writer: WebWriter,
-    todo: list[tuple[PaperId, ArxivPaper]],
-    result: AddResult,
-    collection: str | None,
-    tags: Sequence[str],
-) -> None:
+def _via_web(writer: WebWriter, batch: _Batch) -> None:
+    todo, result, collection, tags = batch.todo, batch.result, batch.collection, batch.tags
     writer.library_prefix()  # a key that cannot name its library fails the whole add, once
     collections: list[str] = []
     if collection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,22 +154,27 @@ def summary_line(c: dict[str, int]) -> str:
     return line
 
 
+#: the sync command's on/off switches, in --help order
+SYNC_FLAGS = (
+    ("--dry-run", "Print the plan of actions; write nothing."),
+    ("--no-refs", "Fetch no reference lists or arXiv data this time; notes keep what they show."),
+    ("--force-delete", "Allow a sync that would delete most notes."),
+    ("--recreate", "Recreate notes you deleted."),
+    ("--overwrite-conflicts",
+     "Replace managed regions you edited with zotsync's version (backups are kept)."),
+    ("--full", "Re-read everything even if nothing seems changed."),
+)  # fmt: skip
+
+
+def _flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    for name, text in reversed(SYNC_FLAGS):  # click lists options in decorator order
+        command = click.option(name, is_flag=True, help=text)(command)
+    return command
+
+
 @click.command("sync")
 @source_options
-@click.option("--dry-run", is_flag=True, help="Print the plan of actions; write nothing.")
-@click.option(
-    "--no-refs",
-    is_flag=True,
-    help="Fetch no reference lists or arXiv data this time; notes keep what they show.",
-)
-@click.option("--force-delete", is_flag=True, help="Allow a sync that would delete most notes.")
-@click.option("--recreate", is_flag=True, help="Recreate notes you deleted.")
-@click.option(
-    "--overwrite-conflicts",
-    is_flag=True,
-    help="Replace managed regions you edited with zotsync's version (backups are kept).",
-)
-@click.option("--full", is_flag=True, help="Re-read everything even if nothing seems changed.")
+@_flags
 @common_options
 def sync_cmd(
     ctx: Ctx,

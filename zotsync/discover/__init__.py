@@ -19,10 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 from zotsync.add.ids import known_identifiers
-from zotsync.arxiv_api import ArxivPaper
+from zotsync.arxiv_api import ArxivClient
 from zotsync.discover.inbox import (
     END,
     has_region,
@@ -50,19 +49,6 @@ __all__ = [
 ]
 
 _WEEK_FILE_RE = re.compile(r"^\d{4}-W\d{2}\.md$")
-
-
-class Lister(Protocol):
-    """What discover needs from an arXiv client."""
-
-    def list_recent(
-        self,
-        categories: Sequence[str] = (),
-        queries: Sequence[str] = (),
-        *,
-        days: int = 7,
-        now: datetime | None = None,
-    ) -> list[ArxivPaper]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +95,7 @@ def write_if_changed(path: Path, text: str) -> bool:
 def discover(
     vault: Path,
     items: Sequence[Item],
-    client: Lister,
+    client: ArxivClient,
     *,
     categories: Sequence[str] = (),
     queries: Sequence[str] = (),
