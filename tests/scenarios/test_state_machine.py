@@ -542,7 +542,11 @@ class ZotsyncMachine(EdgeRules, RuleBasedStateMachine):
                 raise
             self._after_sync(before, failure_injected=True)
             return
-        self._after_sync(before, failure_injected=False)
+        # (g) with a folder zotsync writes to symlinked out of the vault (the backups), every
+        # update that needs a backup is refused and reported: such a note keeps its old
+        # rendering (or holds no conflict file yet), as after an injected failure
+        refused = self.symlinked and bool(report.result.failed)
+        self._after_sync(before, failure_injected=refused)
         dups = {k for k, paths in self._claims().items() if len(paths) > 1}
         if not self.symlinked:
             assert report.result.failed == len(dups), report.result.errors

@@ -251,7 +251,7 @@ class NoteWriter:
     def delete(self, state: ItemState, current: str, *, archive: str | None) -> Outcome:
         """Zotero deleted the item: mark the note, or move it to the trash when it has no user text."""
         path = self.abs(current)
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # not read_text: it would turn CRLF into LF
         sig = file_sig(path)
         if not has_user_text(text):
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

@@ -54,7 +54,7 @@ def rewrite_renamed_links(
     touched = failed = 0
     for path in [vault / p for p in markdown_files(vault)] if files is None else files:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")  # as it is: CRLF stays CRLF when written
         except (OSError, UnicodeDecodeError):
             continue
         folded = text.casefold()
