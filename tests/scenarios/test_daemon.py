@@ -63,10 +63,17 @@ def article(key: str, title: str, year: int = 2021) -> Item:
 
 
 def notes_by_key(vault: Path) -> dict[str, Path]:
-    """zotero-key → note path, for every note in the vault's Papers folder."""
+    """zotero-key → note path, for every note in the vault's Papers folder.
+
+    The daemon runs meanwhile: a note listed may be moved to the trash before it is read.
+    """
     out = {}
     for path in (vault / "Papers").glob("*.md"):
-        match = re.search(r"^zotero-key: *(\S+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        match = re.search(r"^zotero-key: *(\S+)", text, re.MULTILINE)
         if match:
             out[match.group(1).strip("'\"")] = path
     return out
