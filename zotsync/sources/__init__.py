@@ -84,3 +84,32 @@ class IncrementalSource(Source, Protocol):
         citation keys changed), the delta is ``complete``. Raises like :meth:`Source.read`.
         """
         ...
+
+
+def partial_delta(
+    sigs: dict[str, str],
+    known: dict[str, str],
+    hooks: ChangeHooks,
+    read: Callable[[set[str]], Library],
+    token: str,
+) -> Delta:
+    """The incremental :class:`Delta` from per-item signatures, now and at the last token.
+
+    One implementation for every incremental source: an item is read when its signature
+    moved (an empty one always is), when ``hooks.also`` names it, when ``hooks.dependents``
+    links it to a changed or deleted item, or when ``hooks.expand`` asks for it after seeing
+    the items read. ``read`` reads the given live keys from the same state of the library.
+    """
+    changed = {k for k, sig in sigs.items() if not sig or known.get(k) != sig}
+    deleted = set(known) - sigs.keys()
+    changed |= set(hooks.also) & sigs.keys()
+    if hooks.dependents is not None and (changed or deleted):
+        changed |= hooks.dependents(changed | deleted | set(hooks.also)) & sigs.keys()
+    library = read(changed)
+    more = hooks.expand(library, deleted) & sigs.keys() - changed if hooks.expand else set()
+    if more:  # from the same state, so the pass sees one state of the library
+        extra = read(more)
+        library.items.extend(extra.items)
+        library.problems.extend(extra.problems)
+        library.unreadable |= extra.unreadable
+    return Delta(library, token, False, deleted=deleted, live=set(sigs))

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from zotsync.model import Library
-from zotsync.sources import NO_HOOKS, ChangeHooks, Delta
+from zotsync.sources import NO_HOOKS, ChangeHooks, Delta, partial_delta
 from zotsync.state.object_cache import ObjectCache
 
 
@@ -90,23 +90,13 @@ def read_cached_changes(
         return Delta(build(None), new_token, True, live=set(sigs))
     items = old.get("items")
     known: dict[str, str] = items if isinstance(items, dict) else {}
-    changed = {key for key, sig in sigs.items() if known.get(key) != sig}
-    deleted = set(known) - sigs.keys()
-    changed |= set(hooks.also) & sigs.keys()
-    if hooks.dependents is not None and (changed or deleted):
-        changed |= hooks.dependents(changed | deleted | set(hooks.also)) & sigs.keys()
-
-    def subset(keys: set[str]) -> Library:
-        return build([member for key in sorted(keys) for member in members[key]])
-
-    library = subset(changed)
-    more = hooks.expand(library, deleted) & sigs.keys() - changed if hooks.expand else set()
-    if more:  # from the same cache state, so the pass sees one state of the library
-        extra = subset(more)
-        library.items.extend(extra.items)
-        library.problems.extend(extra.problems)
-        library.unreadable |= extra.unreadable
-    return Delta(library, new_token, False, deleted=deleted, live=set(sigs))
+    return partial_delta(
+        sigs,
+        known,
+        hooks,
+        lambda keys: build([member for key in sorted(keys) for member in members[key]]),
+        new_token,
+    )
 
 
 def _decode(token: str | None) -> dict[str, object] | None:

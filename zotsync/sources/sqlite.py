@@ -39,7 +39,7 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
-from zotsync.sources import NO_HOOKS, ChangeHooks, Delta
+from zotsync.sources import NO_HOOKS, ChangeHooks, Delta, partial_delta
 from zotsync.sources.selection import select_collections
 from zotsync.sources.sqlite_changes import (
     decode_token,
@@ -130,24 +130,15 @@ class SqliteSource:
                     _quick_check(conn)
                 library = self._read(conn, bbt_copy, citekeys=keys_by_bbt)
                 return Delta(library, new_token, True, live=set(sigs))
-            known = old[1]
-            changed = {k for k, sig in sigs.items() if not sig or known.get(k) != sig}
-            deleted = set(known) - sigs.keys()
-            changed |= set(hooks.also) & sigs.keys()
-            if hooks.dependents is not None and (changed or deleted):
-                changed |= hooks.dependents(changed | deleted | set(hooks.also)) & sigs.keys()
-            library = self._read(
-                conn, bbt_copy, citekeys=keys_by_bbt, tops=_item_ids(conn, lib_id, changed)
+            return partial_delta(
+                sigs,
+                old[1],
+                hooks,
+                lambda keys: self._read(
+                    conn, bbt_copy, citekeys=keys_by_bbt, tops=_item_ids(conn, lib_id, keys)
+                ),
+                new_token,
             )
-            more = hooks.expand(library, deleted) & sigs.keys() - changed if hooks.expand else set()
-            if more:  # read in the same snapshot, so the pass sees one state of the library
-                extra = self._read(
-                    conn, bbt_copy, citekeys=keys_by_bbt, tops=_item_ids(conn, lib_id, more)
-                )
-                library.items.extend(extra.items)
-                library.problems.extend(extra.problems)
-                library.unreadable |= extra.unreadable
-            return Delta(library, new_token, False, deleted=deleted, live=set(sigs))
 
         # a usable token means a small read: the whole-file quick_check would cost more than
         # the read, so a torn copy is caught by the errors it raises instead (and retried)
