@@ -61,19 +61,15 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
+from zotsync import model
 from zotsync.errors import SourceUnavailable
-from zotsync.model import (
-    Annotation,
-    Attachment,
-    ChildNote,
-    Collection,
-    Creator,
-    Item,
-    Library,
-    LibraryRef,
-    with_base_fields,
+from zotsync.sources.zotero_json import (
+    parse_annotation,
+    parse_attachment,
+    parse_creators,
+    parse_relations,
+    parse_tags,
 )
-from zotsync.sources.zotero_json import parse_creators, parse_relations, parse_tags
 
 FORMAT = "zotsync-demo/1"
 LIBRARY_FILE = "demo_library.json"
@@ -109,7 +105,7 @@ class DemoSource:
     def __init__(self, path: Path | Traversable | None = None) -> None:
         self._file = path if path is not None else demo_data_file(LIBRARY_FILE)
 
-    def read(self) -> Library:
+    def read(self) -> model.Library:
         """Parse the packaged JSON into fresh model objects (equal on every call)."""
         return library_from_demo_json(_load_json(self._file))
 
@@ -118,23 +114,25 @@ class DemoSource:
         return []
 
 
-def library_from_demo_json(data: Mapping[str, Any]) -> Library:
-    """Build a :class:`Library` from the parsed ``zotsync-demo/1`` document (pure)."""
+def library_from_demo_json(data: Mapping[str, Any]) -> model.Library:
+    """Build a :class:`~zotsync.model.Library` from the parsed ``zotsync-demo/1`` document (pure)."""
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise SourceUnavailable(f"demo library is not in the {FORMAT} format", fix=_FIX)
     meta = data.get("library", {})
     try:
         kind: Literal["user", "group"] = "group" if meta.get("type") == "group" else "user"
-        ref = LibraryRef(kind, int(meta.get("id", 0)))
+        ref = model.LibraryRef(kind, int(meta.get("id", 0)))
         collections = {
-            c["key"]: Collection(c["key"], c["name"], parent=c.get("parentCollection") or None)
+            c["key"]: model.Collection(
+                c["key"], c["name"], parent=c.get("parentCollection") or None
+            )
             for c in data.get("collections", [])
         }
         items = [_item(raw, ref) for raw in data["items"]]
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise SourceUnavailable(f"demo library is malformed: {exc!r}", fix=_FIX) from exc
     version = meta.get("version")
-    return Library(
+    return model.Library(
         ref=ref,
         items=items,
         collections=collections,
@@ -153,13 +151,13 @@ def _load_json(resource: Path | Traversable) -> Any:
         ) from exc
 
 
-def _item(raw: Mapping[str, Any], ref: LibraryRef) -> Item:
+def _item(raw: Mapping[str, Any], ref: model.LibraryRef) -> model.Item:
     item_type = raw["itemType"]
-    fields = with_base_fields(item_type, dict(raw.get("fields", {})))
+    fields = model.with_base_fields(item_type, dict(raw.get("fields", {})))
     match = CITEKEY_LINE.search(fields.get("extra", ""))
     derived = fields.get("citationKey") or (match.group(1) if match else "")
     citekey = raw.get("citekey", derived)
-    return Item(
+    return model.Item(
         key=raw["key"],
         item_type=item_type,
         fields=fields,
@@ -177,47 +175,40 @@ def _item(raw: Mapping[str, Any], ref: LibraryRef) -> Item:
     )
 
 
-def _creators(raw: str | Mapping[str, str]) -> list[Creator]:
+def _creators(raw: str | Mapping[str, str]) -> list[model.Creator]:
     """A creator as Zotero JSON has it, or the demo's shorthand ``"Last, First"``."""
     if isinstance(raw, str):
         last, sep, first = raw.partition(", ")
-        return [Creator(last, first) if sep else Creator(raw, single=True)]
+        return [model.Creator(last, first) if sep else model.Creator(raw, single=True)]
     return parse_creators([raw])
 
 
-def _attachment(raw: Mapping[str, Any]) -> Attachment:
-    return Attachment(
-        key=raw["key"],
-        title=raw.get("title", ""),
-        link_mode=raw.get("linkMode", "imported_file"),
-        content_type=raw.get("contentType", ""),
-        path=raw.get("path", ""),
-        url=raw.get("url", ""),
-        annotations=[_annotation(a) for a in raw.get("annotations", [])],
-        date_added=raw.get("dateAdded", ""),
-    )
+#: the demo's short annotation keys, and the Zotero API names they stand for
+_ANNOTATION_KEYS = {
+    "type": "annotationType", "text": "annotationText", "comment": "annotationComment",
+    "color": "annotationColor", "pageLabel": "annotationPageLabel",
+    "sortIndex": "annotationSortIndex", "position": "annotationPosition",
+    "authorName": "annotationAuthorName", "isExternal": "annotationIsExternal",
+}  # fmt: skip
 
 
-def _annotation(raw: Mapping[str, Any]) -> Annotation:
-    return Annotation(
-        key=raw["key"],
-        type=raw["type"],
-        text=raw.get("text", ""),
-        comment=raw.get("comment", ""),
-        color=raw.get("color", "#ffd400"),
-        page_label=raw.get("pageLabel", ""),
-        sort_index=raw.get("sortIndex", ""),
-        position=dict(raw.get("position", {})),
-        author=raw.get("authorName", ""),
-        is_external=bool(raw.get("isExternal", False)),
-        tags=parse_tags(raw.get("tags", [])),
-        date_added=raw.get("dateAdded", ""),
-        date_modified=raw.get("dateModified", raw.get("dateAdded", "")),
-    )
+def _attachment(raw: Mapping[str, Any]) -> model.Attachment:
+    """The demo spells attachments and annotations as the API does, but for shorter annotation
+    keys and a ``path`` given whole: renamed, they go through the API readers, so the demo can
+    never read a child differently from the web and local sources."""
+    attachment = parse_attachment({"linkMode": "imported_file", **raw})
+    for entry in raw.get("annotations", []):
+        data = {_ANNOTATION_KEYS.get(k, k): v for k, v in entry.items()}
+        data.setdefault("dateModified", entry.get("dateAdded", ""))
+        annotation = parse_annotation(data)
+        if annotation is None:
+            raise ValueError(f"annotation {entry.get('key')!r} has an unknown type")
+        attachment.annotations.append(annotation)
+    return attachment
 
 
-def _note(raw: Mapping[str, Any]) -> ChildNote:
-    return ChildNote(
+def _note(raw: Mapping[str, Any]) -> model.ChildNote:
+    return model.ChildNote(
         key=raw["key"],
         html=raw["html"],
         date_added=raw.get("dateAdded", ""),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +30,25 @@ from zotsync.sync.journal import (
     remember_writes,
 )
 from zotsync.sync.planner import Action
-from zotsync.sync.results import SyncOptions, SyncResult
+from zotsync.sync.results import BATCH_SIZE, SyncOptions, SyncResult
 from zotsync.vault.atomic import BatchCreate, FileSig
 from zotsync.vault.disk import stop_on_disk_error
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class PassInputs:
+    """What the actions of one pass read, settled before the first runs: the library's items,
+    the state rows, where each note goes, the link contexts (each dropped once its note is
+    rendered) and the render-input hashes recorded with each written note."""
+
+    items: dict[str, Item]
+    states: dict[str, ItemState]
+    placements: dict[str, Placement]
+    contexts: dict[str, Any]
+    hashes: dict[str, str]
+    writer: NoteWriter
 
 
 class ActionRunner:
@@ -50,19 +66,36 @@ class ActionRunner:
     _retired: dict[str, str]
     _landed: set[str]
     _pending_writes: dict[str, dict[str, str]]
+    stop: threading.Event | None
+    progress: Callable[[int, int], None] | None
+
+    def run_actions(
+        self, actions: list[Action], inputs: PassInputs, options: SyncOptions, result: SyncResult
+    ) -> None:
+        """Carry out ``actions`` in order (full and incremental passes alike): new notes land
+        in batches, and a stop request ends the pass between two actions, never inside one."""
+        total = len(actions)
+        for n, action in enumerate(actions, 1):
+            if self.stop is not None and self.stop.is_set():
+                result.errors.append("stopped before the end; the next sync continues")
+                result.interrupted = True
+                break
+            if self.progress and (n % 200 == 0 or n == total):
+                self.progress(n, total)
+            self._execute(action, inputs, options, result)
+            if len(self._batch) >= BATCH_SIZE:
+                self._flush(result)
+        self._flush(result)
 
     def _execute(
-        self,
-        action: Action,
-        items: dict,
-        states: dict[str, ItemState],
-        placements: dict[str, Placement],
-        contexts: dict,
-        hashes: dict[str, str],
-        writer: NoteWriter,
-        options: SyncOptions,
-        result: SyncResult,
+        self, action: Action, inputs: PassInputs, options: SyncOptions, result: SyncResult
     ) -> None:
+        items, states, contexts, writer = (
+            inputs.items,
+            inputs.states,
+            inputs.contexts,
+            inputs.writer,
+        )
         label = self.config.library
         kind = action.kind
         if kind in ("unchanged", "skip"):
@@ -98,7 +131,7 @@ class ActionRunner:
                 )
             else:
                 item = items[action.key]
-                placement = placements[action.key]
+                placement = inputs.placements[action.key]
                 links = contexts[action.key]
                 if (
                     self.config.source != "demo"
@@ -125,7 +158,7 @@ class ActionRunner:
                 if kind == "create":
                     outcome = writer.create(state, rendered, placement.target, self._batch)
                     if not options.dry_run:
-                        state.input_hash = hashes[action.key]
+                        state.input_hash = inputs.hashes[action.key]
                         self._staged.append((state, self.vault / placement.target, outcome))
                         self._staged_fm[action.key] = rendered.frontmatter
                         self._count(outcome, result, action)
@@ -145,7 +178,7 @@ class ActionRunner:
                         adopt=kind == "adopt",
                         overwrite_conflicts=options.overwrite_conflicts,
                     )
-                state.input_hash = hashes[action.key]
+                state.input_hash = inputs.hashes[action.key]
             self._count(outcome, result, action)
             if not options.dry_run:
                 with self.state.transaction():

@@ -40,7 +40,7 @@ from zotsync.sources import Source
 from zotsync.sources.standalone import prepare as prepare_standalone
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync import incremental
-from zotsync.sync.actions import ActionRunner
+from zotsync.sync.actions import ActionRunner, PassInputs
 from zotsync.sync.adopt_step import claim_adopted, find_adoptions
 from zotsync.sync.apply import NoteWriter, Outcome
 from zotsync.sync.context import Placement, input_hash, link_contexts, place_notes
@@ -241,22 +241,10 @@ class Engine(ActionRunner):
         if not options.dry_run:
             self.state.journal_renames(library_label, planned_renames(actions, placements))
         items = {i.key: i for i in library.items}
-        total = len(actions)
         if self.progress:
-            self.progress(0, total)  # the actions are decided (the daemon's "plan" stage)
-        for n, action in enumerate(actions, 1):
-            if self.stop is not None and self.stop.is_set():
-                result.errors.append("stopped before the end; the next sync continues")
-                result.interrupted = True
-                break
-            if self.progress and (n % 200 == 0 or n == total):
-                self.progress(n, total)
-            self._execute(
-                action, items, states, placements, contexts, hashes, writer, options, result
-            )
-            if len(self._batch) >= BATCH_SIZE:
-                self._flush(result)
-        self._flush(result)
+            self.progress(0, len(actions))  # the actions are decided (the daemon's "plan" stage)
+        inputs = PassInputs(items, states, placements, contexts, hashes, writer)
+        self.run_actions(actions, inputs, options, result)
         if not options.dry_run:
             self._finish_renames()
             fp_after = files_fingerprint(self.source.watch_paths())

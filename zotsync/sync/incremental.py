@@ -51,13 +51,14 @@ from zotsync.state.db import ItemState
 from zotsync.state.links import LinkIndex
 from zotsync.state.papers import save_papers
 from zotsync.state.ref_index import save_idents
+from zotsync.sync.actions import PassInputs
 from zotsync.sync.adopt_step import find_adoptions
 from zotsync.sync.apply import NoteWriter, has_user_text
 from zotsync.sync.context import Placement, input_hash, link_contexts, link_targets, place_notes
 from zotsync.sync.former import carry_over
 from zotsync.sync.journal import planned_renames
 from zotsync.sync.planner import NoteSeen, plan_actions
-from zotsync.sync.results import BATCH_SIZE, SyncOptions, SyncResult
+from zotsync.sync.results import SyncOptions, SyncResult
 from zotsync.sync.snapshot import files_fingerprint
 
 if TYPE_CHECKING:
@@ -212,19 +213,8 @@ def run(
     writer = NoteWriter(engine.vault, dry_run=False)
     engine.state.journal_renames(label, planned_renames(actions, placements))
     items = {i.key: i for i in library.items}
-    for n, action in enumerate(actions, 1):
-        if engine.stop is not None and engine.stop.is_set():
-            result.errors.append("stopped before the end; the next sync continues")
-            result.interrupted = True
-            break
-        if engine.progress and n == len(actions):
-            engine.progress(n, len(actions))
-        engine._execute(
-            action, items, states, placements, contexts, hashes, writer, options, result
-        )
-        if len(engine._batch) >= BATCH_SIZE:
-            engine._flush(result)
-    engine._flush(result)
+    inputs = PassInputs(items, states, placements, contexts, hashes, writer)
+    engine.run_actions(actions, inputs, options, result)
     result.unchanged += len(live) - len(set(in_source))
     renames = result.renames
     engine._finish_renames()  # the rename journal's link rewrite, as in a full pass
