@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from zotsync.errors import NoteError, TemplateError, ZotsyncError
 from zotsync.library.status import frontmatter_meta
 from zotsync.model import Item
 from zotsync.render.images import copy_annotation_images, note_image_paths
-from zotsync.render.note import render_note
+from zotsync.render.note import NoteLinks, RenderedNote, render_note
 from zotsync.render.templates import Templates
 from zotsync.state.db import ItemState, StateDB
 from zotsync.sync.apply import NoteWriter, Outcome
@@ -30,6 +31,7 @@ from zotsync.sync.journal import (
     remember_writes,
 )
 from zotsync.sync.planner import Action
+from zotsync.sync.prerender import Prerendered, worker_count
 from zotsync.sync.results import BATCH_SIZE, SyncOptions, SyncResult
 from zotsync.vault.atomic import BatchCreate, FileSig
 from zotsync.vault.disk import stop_on_disk_error
@@ -49,6 +51,7 @@ class PassInputs:
     contexts: dict[str, Any]
     hashes: dict[str, str]
     writer: NoteWriter
+    prerendered: Prerendered | None = None
 
 
 class ActionRunner:
@@ -75,17 +78,57 @@ class ActionRunner:
         """Carry out ``actions`` in order (full and incremental passes alike): new notes land
         in batches, and a stop request ends the pass between two actions, never inside one."""
         total = len(actions)
-        for n, action in enumerate(actions, 1):
-            if self.stop is not None and self.stop.is_set():
-                result.errors.append("stopped before the end; the next sync continues")
-                result.interrupted = True
-                break
-            if self.progress and (n % 200 == 0 or n == total):
-                self.progress(n, total)
-            self._execute(action, inputs, options, result)
-            if len(self._batch) >= BATCH_SIZE:
-                self._flush(result)
+        with self._prerendering(actions, inputs, options):
+            for n, action in enumerate(actions, 1):
+                if self.stop is not None and self.stop.is_set():
+                    result.errors.append("stopped before the end; the next sync continues")
+                    result.interrupted = True
+                    break
+                if self.progress and (n % 200 == 0 or n == total):
+                    self.progress(n, total)
+                self._execute(action, inputs, options, result)
+                if len(self._batch) >= BATCH_SIZE:
+                    self._flush(result)
         self._flush(result)
+
+    @contextmanager
+    def _prerendering(
+        self, actions: list[Action], inputs: PassInputs, options: SyncOptions
+    ) -> Iterator[None]:
+        """New notes rendered by forked workers while this process writes (see
+        :mod:`zotsync.sync.prerender`); their images are copied first, as rendering reads them."""
+        keys = [a.key for a in actions if a.kind == "create"]
+        workers = 0 if options.dry_run else worker_count(len(keys))
+        if not workers:
+            yield
+            return
+        for key in keys:
+            self._attach_images(inputs.items[key], inputs.contexts[key], options)
+
+        def render(key: str) -> RenderedNote:
+            return self._render(inputs.items[key], inputs.contexts[key])
+
+        inputs.prerendered = Prerendered(keys, render, workers)
+        try:
+            yield
+        finally:
+            inputs.prerendered.close()
+            inputs.prerendered = None
+
+    def _render(self, item: Item, links: NoteLinks) -> RenderedNote:
+        return render_note(
+            item,
+            links,
+            self.templates,
+            callouts=self.config.callouts,
+            include_auto_tags=self.config.automatic_tags,
+            with_ref_links=self.config.refs.frontmatter_links,
+        )
+
+    def _attach_images(self, item: Item, links: NoteLinks, options: SyncOptions) -> None:
+        """Copy the images the note embeds (not for the demo, nor in a dry run)."""
+        if self.config.source != "demo" and item.library and self.vault and not options.dry_run:
+            links.image_paths = self._images(item)
 
     def _execute(
         self, action: Action, inputs: PassInputs, options: SyncOptions, result: SyncResult
@@ -133,21 +176,13 @@ class ActionRunner:
                 item = items[action.key]
                 placement = inputs.placements[action.key]
                 links = contexts[action.key]
-                if (
-                    self.config.source != "demo"
-                    and item.library
-                    and self.vault
-                    and not options.dry_run
-                ):
-                    links.image_paths = self._images(item)
-                rendered = render_note(
-                    item,
-                    links,
-                    self.templates,
-                    callouts=self.config.callouts,
-                    include_auto_tags=self.config.automatic_tags,
-                    with_ref_links=self.config.refs.frontmatter_links,
-                )
+                ready = inputs.prerendered.take(action.key) if inputs.prerendered else None
+                rendered: RenderedNote
+                if ready is not None:
+                    rendered = ready  # its images were copied before the workers forked
+                else:
+                    self._attach_images(item, links, options)
+                    rendered = self._render(item, links)
                 state.title = item.title
                 # rendered: its link context (reference lists, cited-by) goes now, not at the
                 # end of the pass. The item itself may belong to a source's cached library.
