@@ -61,7 +61,13 @@ def synced(tmp: Path, db: Path, workers: str, name: str) -> Path:
     return vault
 
 
-def test_forked_rendering_writes_what_a_serial_pass_writes(tmp_path: Path, db: Path) -> None:
+@pytest.mark.parametrize("waves", [1, 3], ids=["one set of workers", "a new set every chunk"])
+def test_forked_rendering_writes_what_a_serial_pass_writes(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch, waves: int
+) -> None:
+    monkeypatch.setattr(prerender, "MIN_WAVE", 1)
+    monkeypatch.setattr(prerender, "WAVES", waves)
+    monkeypatch.setattr(prerender, "WINDOW", 1)
     serial = synced(tmp_path, db, "0", "serial")
     forked = synced(tmp_path, db, "2", "forked")
     assert_same_vaults(serial, forked, ["first sync"])

@@ -28,8 +28,9 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,14 @@ MIN_NOTES = 300
 #: keys sent to a worker at a time: large enough to amortise the pipe, small enough that the
 #: first notes are written while the rest are still being rendered
 CHUNK = 16
+#: chunks in flight per worker: enough to keep the workers busy while the parent writes, few
+#: enough that finished notes do not pile up in the parent when writing is the slower half
+WINDOW = 16
+#: how many sets of workers a pass forks, one after the other (see :class:`Prerendered`);
+#: each fork costs the parent a page fault for each page it writes to afterwards
+WAVES = 8
+#: the least chunks one set of workers renders before the next is forked
+MIN_WAVE = 32
 WORKERS_ENV = "ZOTSYNC_RENDER_WORKERS"
 
 Render = Callable[[str], RenderedNote]
@@ -62,7 +71,10 @@ class ReadyNote(RenderedNote):
         return self.text
 
 
-def _render_one(key: str) -> tuple[str, dict[str, Any], dict[str, str], str] | tuple[str, None]:
+Rendered = tuple[str, dict[str, Any], dict[str, str], str] | tuple[str, None]
+
+
+def _render_one(key: str) -> Rendered:
     """In a worker: one note, or ``(key, None)`` for the parent to render (and fail) itself."""
     try:
         assert _render is not None
@@ -70,6 +82,10 @@ def _render_one(key: str) -> tuple[str, dict[str, Any], dict[str, str], str] | t
         return key, rendered.frontmatter, rendered.regions, rendered.new_note_text()
     except Exception:
         return key, None
+
+
+def _render_chunk(keys: list[str]) -> list[Rendered]:
+    return [_render_one(key) for key in keys]
 
 
 def _worker_start(parent: int) -> None:
@@ -100,25 +116,47 @@ def worker_count(notes: int) -> int:
 
 
 class Prerendered:
-    """Renderings of ``keys``, taken in order by :meth:`take` while the workers go on."""
+    """Renderings of ``keys``, taken in order by :meth:`take` while the workers go on.
+
+    A worker's memory is its parent's, shared until either writes to it; a worker only reads
+    the library, but reading a Python object writes its reference count, so every page a
+    worker renders from becomes its own copy. One set of workers rendering a whole library
+    would end up holding a copy of it each (1.3 GB for three processes at 40,000 items). So a
+    set of workers renders about one :data:`WAVES`-th of the notes, then exits, and the next
+    chunks go to a fresh fork, which shares the parent's memory again.
+    """
 
     def __init__(self, keys: Sequence[str], render: Render, workers: int) -> None:
         global _render
+        _render = render  # kept while workers may be forked, i.e. for the whole pass
+        self._workers = workers
         self._wanted = set(keys)
         self._ready: dict[str, ReadyNote | None] = {}
-        # an executor, not a Pool: a worker that dies (the OOM killer) breaks it with an
-        # error where a Pool would wait for that worker's results for ever
-        self._pool = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_worker_start,
-            initargs=(os.getpid(),),
-        )
-        _render = render
-        try:  # the workers fork on the first submission, inside map()
-            self._results: Iterator[Any] = self._pool.map(_render_one, keys, chunksize=CHUNK)
-        finally:
-            _render = None  # the workers have their copy; the parent keeps no reference
+        self._chunks = deque(list(keys[i : i + CHUNK]) for i in range(0, len(keys), CHUNK))
+        self._flight: deque[Future[list[Rendered]]] = deque()
+        self._pool: ProcessPoolExecutor | None = None
+        self._given = 0  # chunks given to the current set of workers
+        self._wave = max(MIN_WAVE, -(-len(self._chunks) // WAVES))
+        self._fill()
+
+    def _fill(self) -> None:
+        """Keep :data:`WINDOW` chunks per worker in flight, forking a new set every wave."""
+        while self._chunks and len(self._flight) < WINDOW * self._workers:
+            if self._pool is None or self._given >= self._wave:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)  # it exits once its chunks are done
+                # an executor, not a Pool: a worker that dies (the OOM killer) breaks it with
+                # an error, where a Pool would wait for that worker's results for ever
+                self._pool = ProcessPoolExecutor(
+                    self._workers,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_worker_start,
+                    initargs=(os.getpid(),),
+                )
+                self._given = 0
+            # the first submission to an executor forks its workers
+            self._flight.append(self._pool.submit(_render_chunk, self._chunks.popleft()))
+            self._given += 1
 
     def take(self, key: str) -> ReadyNote | None:
         """The rendering of ``key``, or None when the caller must render it itself."""
@@ -127,18 +165,25 @@ class Prerendered:
         self._wanted.discard(key)
         while key not in self._ready:
             try:
-                got = next(self._results)
-            except Exception as exc:
+                results = self._flight.popleft().result()
+                self._fill()
+            except Exception as exc:  # a worker died, or no fork: render the rest here
                 log.debug("render workers stopped (%s); rendering in this process", exc)
                 self._wanted.clear()
+                self._chunks.clear()
                 return None
-            if got[1] is None:
-                self._ready[got[0]] = None
-            else:
-                k, frontmatter, regions, text = got
-                self._ready[k] = ReadyNote(frontmatter, regions, "", text)
+            for got in results:
+                if got[1] is None:
+                    self._ready[got[0]] = None
+                else:
+                    k, frontmatter, regions, text = got
+                    self._ready[k] = ReadyNote(frontmatter, regions, "", text)
         return self._ready.pop(key)
 
     def close(self) -> None:
         """Stop the workers: what nobody asked for yet is dropped (a stopped pass)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        global _render
+        self._chunks.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        _render = None
