@@ -14,7 +14,7 @@ from zotsync.model import Library
 from zotsync.sources.bbt_json import UNKNOWN_TO_SOURCE, BbtJsonSource, library_from_bbt
 from zotsync.sources.probe import probe_bbt
 from zotsync.testing.bbt_export import bbt_export, write_bbt_export
-from zotsync.testing.fake_zotero_api import library_differences
+from zotsync.testing.library_diff import library_differences
 from zotsync.testing.sample_library import sample_library
 
 #: the sample's attachments as a BBT export can show them (annotations and URLs are lost)

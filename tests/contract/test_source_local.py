@@ -17,7 +17,8 @@ from zotsync.errors import SourceUnavailable
 from zotsync.model import Library
 from zotsync.sources.local import LocalSource
 from zotsync.sources.probe import probe_local
-from zotsync.testing.fake_zotero_api import FakeZoteroApi, ServedLibrary, library_differences
+from zotsync.testing.fake_zotero_api import FakeZoteroApi, ServedLibrary
+from zotsync.testing.library_diff import library_differences
 from zotsync.testing.sample_library import sample_library
 from zotsync.testing.zotero_db import trashed_item
 

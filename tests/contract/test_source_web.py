@@ -19,7 +19,8 @@ from zotsync.errors import ConfigError, SourceUnavailable
 from zotsync.model import Creator, Item, Library, LibraryRef, with_base_fields
 from zotsync.sources.probe import probe_web
 from zotsync.sources.web import WebSource
-from zotsync.testing.fake_zotero_api import FakeZoteroApi, Fault, Recorded, library_differences
+from zotsync.testing.fake_zotero_api import FakeZoteroApi, Fault, Recorded
+from zotsync.testing.library_diff import library_differences
 from zotsync.testing.sample_library import USER_ID, sample_library
 from zotsync.testing.zotero_db import trashed_item
 

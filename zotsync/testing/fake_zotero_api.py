@@ -24,59 +24,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from zotsync.model import Item, Library, LibraryRef
-from zotsync.sources.zotero_json_out import children_to_data, item_to_data, library_to_objects
+from zotsync.sources.zotero_json_out import children_to_data, item_to_data
+from zotsync.testing.fake_zotero_state import Fault, JsonObj, Recorded, ServedLibrary
 
-JsonObj = dict[str, Any]
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any = None
-
-
-@dataclass
-class Fault:
-    """Answer matching requests with ``status`` (or, with ``status=None``, add ``headers``)."""
-
-    status: int | None
-    headers: dict[str, str] = field(default_factory=dict)
-    path: str = ""
-    method: str = "GET"
-    times: int = 1
-    body: str = ""
-
-
-class ServedLibrary:
-    """One library's server-side state: objects by kind and key, version, deletion log."""
-
-    def __init__(
-        self, library: Library, style: Literal["web", "local"], trashed: Sequence[Item] = ()
-    ) -> None:
-        self.ref = library.ref
-        self.name = library.name
-        self.style = style
-        items, colls = library_to_objects(library, style)
-        for item in trashed:  # in the trash: flagged, children alongside, like Zotero
-            datas = [item_to_data(item, style), *children_to_data(item, style)]
-            datas[0]["deleted"] = True if style == "local" else 1
-            items += datas
-        self.objects: dict[str, dict[str, JsonObj]] = {
-            "item": {d["key"]: d for d in items},
-            "collection": {d["key"]: d for d in colls},
-        }
-        versions = [int(d.get("version") or 0) for d in items + colls]
-        self.version = max([library.version or 0, *versions])
-        self.deleted: list[tuple[int, str, str]] = []
+__all__ = ["FakeZoteroApi", "Fault", "Recorded", "ServedLibrary"]
 
 
 class FakeZoteroApi:
@@ -433,43 +389,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-
-def library_differences(
-    actual: Library, expected: Library, ignore: tuple[str, ...] = ()
-) -> list[str]:
-    """Human-readable differences between two libraries, items matched by key.
-
-    ``ignore`` names attributes a source cannot know, as ``"Class.attr"`` (``"Attachment.url"``,
-    ``"Attachment.annotations"``); they are compared as absent on both sides.
-    """
-    from dataclasses import asdict
-
-    skip: dict[str, set[str]] = {}
-    for entry in ignore:
-        cls, _, attr = entry.partition(" ")[0].partition(".")
-        skip.setdefault(cls, set()).add(attr)
-
-    def clean(value: Any, cls: str) -> Any:
-        out = {k: v for k, v in value.items() if k not in skip.get(cls, set())}
-        if cls == "Item":
-            out["attachments"] = [clean(a, "Attachment") for a in out.get("attachments", [])]
-            out["notes"] = [clean(n, "ChildNote") for n in out.get("notes", [])]
-        if cls == "Attachment" and "annotations" in out:
-            out["annotations"] = [clean(a, "Annotation") for a in out["annotations"]]
-        return out
-
-    problems: list[str] = []
-    if actual.ref != expected.ref:
-        problems.append(f"ref {actual.ref} != {expected.ref}")
-    if actual.collections != expected.collections:
-        problems.append(f"collections {actual.collections} != {expected.collections}")
-    got = {i.key: clean(asdict(i), "Item") for i in actual.items}
-    want = {i.key: clean(asdict(i), "Item") for i in expected.items}
-    if set(got) != set(want):
-        problems.append(f"item keys {sorted(got)} != {sorted(want)}")
-    for key in sorted(set(got) & set(want)):
-        for attr in want[key]:
-            if got[key].get(attr) != want[key][attr]:
-                problems.append(f"{key}.{attr}: {got[key].get(attr)!r} != {want[key][attr]!r}")
-    return problems

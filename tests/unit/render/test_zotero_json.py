@@ -17,7 +17,7 @@ from zotsync.sources.zotero_json import (
     parse_relations,
 )
 from zotsync.sources.zotero_json_out import library_to_objects
-from zotsync.testing.fake_zotero_api import library_differences
+from zotsync.testing.library_diff import library_differences
 from zotsync.testing.sample_library import USER_ID, sample_library
 
 REF = LibraryRef("user", USER_ID)

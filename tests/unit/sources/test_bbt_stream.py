@@ -19,7 +19,7 @@ import pytest
 from zotsync.errors import SourceUnavailable
 from zotsync.sources.bbt_json import BbtJsonSource, library_from_bbt, stream_library
 from zotsync.testing.bbt_export import bbt_export
-from zotsync.testing.fake_zotero_api import library_differences
+from zotsync.testing.library_diff import library_differences
 from zotsync.testing.sample_library import sample_library
 
 
