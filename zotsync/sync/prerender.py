@@ -51,6 +51,8 @@ WINDOW = 16
 WAVES = 8
 #: the least chunks one set of workers renders before the next is forked
 MIN_WAVE = 32
+#: at most this many workers by default, however many cores (see :func:`worker_count`)
+MAX_WORKERS = 3
 WORKERS_ENV = "ZOTSYNC_RENDER_WORKERS"
 
 Render = Callable[[str], RenderedNote]
@@ -112,7 +114,9 @@ def worker_count(notes: int) -> int:
     if notes < MIN_NOTES:
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) if (cores or 1) > 1 else 0
+    # the parent's own share (reading, writing, state rows) is about half a serial pass: more
+    # than MAX_WORKERS renderers would wait for it, each with its own copy of what it reads
+    return min(cores or 1, MAX_WORKERS) if (cores or 1) > 1 else 0
 
 
 class Prerendered:
