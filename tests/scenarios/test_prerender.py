@@ -94,6 +94,19 @@ def test_a_worker_that_dies_leaves_its_notes_to_the_parent(
     assert_same_vaults(serial, forked, ["a worker died"])
 
 
+def test_a_fork_that_fails_leaves_every_note_to_the_parent(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = synced(tmp_path, db, "0", "serial")
+
+    def no_fork(*_args: object, **_kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork's EAGAIN
+
+    monkeypatch.setattr(prerender, "ProcessPoolExecutor", no_fork)
+    forked = synced(tmp_path, db, "2", "forked")
+    assert_same_vaults(serial, forked, ["fork failed"])
+
+
 def test_a_template_error_in_a_worker_stops_the_sync_as_a_serial_one_does(
     vault: Path,
     make_db: Callable[..., Path],

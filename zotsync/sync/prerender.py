@@ -141,7 +141,15 @@ class Prerendered:
         self._pool: ProcessPoolExecutor | None = None
         self._given = 0  # chunks given to the current set of workers
         self._wave = max(MIN_WAVE, -(-len(self._chunks) // WAVES))
-        self._fill()
+        try:
+            self._fill()
+        except Exception as exc:  # no fork (a process limit, no memory): render here
+            self._stop(exc)
+
+    def _stop(self, exc: Exception) -> None:
+        log.debug("render workers stopped (%s); rendering in this process", exc)
+        self._wanted.clear()
+        self._chunks.clear()
 
     def _fill(self) -> None:
         """Keep :data:`WINDOW` chunks per worker in flight, forking a new set every wave."""
@@ -172,9 +180,7 @@ class Prerendered:
                 results = self._flight.popleft().result()
                 self._fill()
             except Exception as exc:  # a worker died, or no fork: render the rest here
-                log.debug("render workers stopped (%s); rendering in this process", exc)
-                self._wanted.clear()
-                self._chunks.clear()
+                self._stop(exc)
                 return None
             for got in results:
                 if got[1] is None:
