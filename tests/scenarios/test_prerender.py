@@ -102,7 +102,7 @@ def test_a_fork_that_fails_leaves_every_note_to_the_parent(
     def no_fork(*_args: object, **_kwargs: object) -> None:
         raise BlockingIOError(11, "Resource temporarily unavailable")  # fork's EAGAIN
 
-    monkeypatch.setattr(prerender, "ProcessPoolExecutor", no_fork)
+    monkeypatch.setattr(prerender, "_new_executor", no_fork)
     forked = synced(tmp_path, db, "2", "forked")
     assert_same_vaults(serial, forked, ["fork failed"])
 

@@ -22,19 +22,19 @@ the pool off, and the tests use it to make small passes take the forked path.
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zotsync.render.note import RenderedNote
+
+if TYPE_CHECKING:  # multiprocessing and concurrent.futures are imported when a pass forks
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,8 @@ def _worker_start(parent: int) -> None:
     workers, without a traceback from each), and die with the parent. A worker holds the vault
     lock's file descriptor it inherited, so an orphan left by a killed sync would keep the vault
     locked; ``PR_SET_PDEATHSIG`` has the kernel kill it instead."""
+    import ctypes
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the line above took effect
@@ -117,6 +119,22 @@ def worker_count(notes: int) -> int:
     # the parent's own share (reading, writing, state rows) is about half a serial pass: more
     # than MAX_WORKERS renderers would wait for it, each with its own copy of what it reads
     return min(cores or 1, MAX_WORKERS) if (cores or 1) > 1 else 0
+
+
+def _new_executor(workers: int) -> ProcessPoolExecutor:
+    """Workers forked from this process (imported here: a pass that forks pays for it).
+
+    An executor, not a Pool: a worker that dies (the OOM killer) breaks it with an error,
+    where a Pool would wait for that worker's results for ever."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_start,
+        initargs=(os.getpid(),),
+    )
 
 
 class Prerendered:
@@ -157,14 +175,7 @@ class Prerendered:
             if self._pool is None or self._given >= self._wave:
                 if self._pool is not None:
                     self._pool.shutdown(wait=False)  # it exits once its chunks are done
-                # an executor, not a Pool: a worker that dies (the OOM killer) breaks it with
-                # an error, where a Pool would wait for that worker's results for ever
-                self._pool = ProcessPoolExecutor(
-                    self._workers,
-                    mp_context=multiprocessing.get_context("fork"),
-                    initializer=_worker_start,
-                    initargs=(os.getpid(),),
-                )
+                self._pool = _new_executor(self._workers)
                 self._given = 0
             # the first submission to an executor forks its workers
             self._flight.append(self._pool.submit(_render_chunk, self._chunks.popleft()))
