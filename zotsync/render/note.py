@@ -24,7 +24,7 @@ from zotsync.render.html2md import html_to_markdown
 from zotsync.render.templates import NOTE_TEMPLATE, Templates
 from zotsync.vault.frontmatter import dump_value
 from zotsync.vault.names import NameRequest, candidates, safe_filename
-from zotsync.vault.regions import parse_note
+from zotsync.vault.regions import fm_hashes, parse_note, text_hash
 from zotsync.vault.safe_links import heading_text, link_text, safe_target, url_part, wikilink
 
 #: owned frontmatter keys, in the order a new note lists them, with their merge policy
@@ -103,6 +103,13 @@ class RenderedNote:
             lines.append(dump_value(key, value) + "\n")
         lines.append("---\n")
         return "".join(lines) + self.body
+
+    def region_hashes(self) -> dict[str, str]:
+        """Each region's hash as recorded for a note that holds this rendering as it is."""
+        return {name: text_hash(content) for name, content in self.regions.items()}
+
+    def frontmatter_hashes(self) -> dict[str, str]:
+        return fm_hashes(self.frontmatter)
 
 
 def display_doi(item: Item) -> str:

@@ -30,7 +30,7 @@ from zotsync.vault.atomic import (
     write_atomic,
 )
 from zotsync.vault.frontmatter import read_frontmatter, splice_frontmatter
-from zotsync.vault.regions import parse_note, text_hash, user_segments
+from zotsync.vault.regions import parse_note, user_segments
 
 CONFLICT_SUFFIX = " (zotsync conflict)"
 
@@ -50,10 +50,6 @@ def _set_sig(state: ItemState, sig: FileSig | None) -> None:
     state.mtime_ns = sig.mtime_ns if sig else None
     state.size = sig.size if sig else None
     state.ino = sig.ino if sig else None
-
-
-def fm_hashes(values: dict[str, Any]) -> dict[str, str]:
-    return {k: text_hash(repr(v)) for k, v in values.items()}
 
 
 def has_user_text(text: str, owned: set[str] | None = None) -> bool:
@@ -86,7 +82,8 @@ class NoteWriter:
     def __init__(self, vault: Path, *, dry_run: bool = False) -> None:
         self.vault = vault
         self.dry_run = dry_run
-        self._safe_dirs: set[Path] = set()
+        self._safe_dirs: set[str] = set()  # vault-relative folders checked in this run
+        self._made_dirs: set[str] = set()  # ... and created (or found) by create()
 
     def abs(self, rel: str) -> Path:
         """The absolute path of a vault-relative one, refusing anything that leads outside.
@@ -95,11 +92,11 @@ class NoteWriter:
         hold the vault lock); the file itself must then not be a symlink that leads out.
         """
         path = self.vault / rel
-        folder = path.parent
+        folder = os.path.dirname(rel)
         if folder not in self._safe_dirs:
-            ensure_inside(self.vault, folder)
+            ensure_inside(self.vault, path.parent)
             self._safe_dirs.add(folder)
-        if path.is_symlink():
+        if os.path.islink(path):
             ensure_inside(self.vault, path)
         return path
 
@@ -121,14 +118,17 @@ class NoteWriter:
         sig = None
         if batch is not None and not self.dry_run:
             path = self.abs(target)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            folder = os.path.dirname(target)
+            if folder not in self._made_dirs:  # a first sync creates 10,000 notes in one
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made_dirs.add(folder)
             batch.add(path, rendered.new_note_text().encode("utf-8"))
         else:
             sig = self._write(target, rendered.new_note_text(), None)
         state.path = target
         # a new note holds the rendered body as it is, so its regions hash as rendered
-        state.regions = {n: text_hash(c) for n, c in rendered.regions.items()}
-        state.frontmatter = fm_hashes(rendered.frontmatter)
+        state.regions = rendered.region_hashes()
+        state.frontmatter = rendered.frontmatter_hashes()
         state.tombstone = False
         state.deleted = False
         state.conflict = None
@@ -186,7 +186,7 @@ class NoteWriter:
             outcome.conflicts = conflicts
         state.path = target
         state.regions = merge.region_hashes
-        state.frontmatter = fm_hashes(rendered.frontmatter)
+        state.frontmatter = rendered.frontmatter_hashes()
         state.deleted = False
         state.tombstone = False
         state.conflict = ",".join(conflicts) or None

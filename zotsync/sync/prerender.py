@@ -29,7 +29,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zotsync.render.note import RenderedNote
 
@@ -42,15 +42,15 @@ log = logging.getLogger(__name__)
 MIN_NOTES = 300
 #: keys sent to a worker at a time: large enough to amortise the pipe, small enough that the
 #: first notes are written while the rest are still being rendered
-CHUNK = 16
+CHUNK = 32
 #: chunks in flight per worker: enough to keep the workers busy while the parent writes, few
 #: enough that finished notes do not pile up in the parent when writing is the slower half
-WINDOW = 16
+WINDOW = 8
 #: how many sets of workers a pass forks, one after the other (see :class:`Prerendered`);
 #: each fork costs the parent a page fault for each page it writes to afterwards
 WAVES = 8
 #: the least chunks one set of workers renders before the next is forked
-MIN_WAVE = 32
+MIN_WAVE = 16
 #: at most this many workers by default, however many cores (see :func:`worker_count`)
 MAX_WORKERS = 3
 WORKERS_ENV = "ZOTSYNC_RENDER_WORKERS"
@@ -65,15 +65,22 @@ _render: Render | None = None
 
 @dataclass(slots=True)
 class ReadyNote(RenderedNote):
-    """A rendering made by a worker: the whole note text came back with it, already joined."""
+    """A rendering made by a worker, which also joined the note's text and hashed its parts."""
 
     text: str = ""
+    hashes: tuple[dict[str, str], dict[str, str]] = ({}, {})
 
     def new_note_text(self) -> str:
         return self.text
 
+    def region_hashes(self) -> dict[str, str]:
+        return self.hashes[0]
 
-Rendered = tuple[str, dict[str, Any], dict[str, str], str] | tuple[str, None]
+    def frontmatter_hashes(self) -> dict[str, str]:
+        return self.hashes[1]
+
+
+Rendered = tuple[str, ReadyNote | None]
 
 
 def _render_one(key: str) -> Rendered:
@@ -81,7 +88,10 @@ def _render_one(key: str) -> Rendered:
     try:
         assert _render is not None
         rendered = _render(key)
-        return key, rendered.frontmatter, rendered.regions, rendered.new_note_text()
+        hashes = (rendered.region_hashes(), rendered.frontmatter_hashes())
+        text = rendered.new_note_text()
+        # the body is in the text already: not sent twice
+        return key, ReadyNote(rendered.frontmatter, rendered.regions, "", text, hashes)
     except Exception:
         return key, None
 
@@ -193,12 +203,7 @@ class Prerendered:
             except Exception as exc:  # a worker died, or no fork: render the rest here
                 self._stop(exc)
                 return None
-            for got in results:
-                if got[1] is None:
-                    self._ready[got[0]] = None
-                else:
-                    k, frontmatter, regions, text = got
-                    self._ready[k] = ReadyNote(frontmatter, regions, "", text)
+            self._ready.update(results)
         return self._ready.pop(key)
 
     def close(self) -> None:

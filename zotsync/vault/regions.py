@@ -220,6 +220,12 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
+def fm_hashes(values: Mapping[str, object]) -> dict[str, str]:
+    """Per frontmatter key, the hash of the value zotsync wrote (what "the user changed this
+    key" is measured against)."""
+    return {k: text_hash(repr(v)) for k, v in values.items()}
+
+
 def landed_hash(content: str) -> str:
     """The hash a region holding ``content`` will have once spliced into a note.
 

@@ -7,9 +7,8 @@ from hypothesis import strategies as st
 
 from zotsync.render.note import RenderedNote
 from zotsync.state.db import ItemState
-from zotsync.sync.apply import fm_hashes
 from zotsync.sync.merge import merge_note
-from zotsync.vault.regions import parse_note, text_hash, user_segments
+from zotsync.vault.regions import fm_hashes, parse_note, text_hash, user_segments
 
 
 def _rendered(abstract: str, title: str = "A paper") -> RenderedNote:
