@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,14 +51,26 @@ def db(make_db: Callable[..., Path]) -> Path:
 
 
 def synced(tmp: Path, db: Path, workers: str, name: str) -> Path:
+    """A first sync of ``db`` into a new vault, with ``workers`` render workers; with workers,
+    the forked path must really have been taken (or these tests would pass vacuously)."""
     vault = tmp / name
     api.init_vault(vault)
+    forks = []
+    new_executor = prerender._new_executor
+
+    def counted(n: int) -> object:
+        forks.append(n)
+        return new_executor(n)
+
     os.environ[prerender.WORKERS_ENV] = workers
     try:
-        report = sync_db(vault, db)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(prerender, "_new_executor", counted)
+            report = sync_db(vault, db)
     finally:
         del os.environ[prerender.WORKERS_ENV]
     assert report.result.created == len(library().items), report.result.errors
+    assert bool(forks) == (workers != "0")
     return vault
 
 
@@ -102,8 +115,11 @@ def test_a_fork_that_fails_leaves_every_note_to_the_parent(
     def no_fork(*_args: object, **_kwargs: object) -> None:
         raise BlockingIOError(11, "Resource temporarily unavailable")  # fork's EAGAIN
 
+    forked = tmp_path / "forked"
+    api.init_vault(forked)
+    monkeypatch.setenv(prerender.WORKERS_ENV, "2")
     monkeypatch.setattr(prerender, "_new_executor", no_fork)
-    forked = synced(tmp_path, db, "2", "forked")
+    assert sync_db(forked, db).result.created == len(library().items)
     assert_same_vaults(serial, forked, ["fork failed"])
 
 
@@ -122,6 +138,19 @@ def test_a_template_error_in_a_worker_stops_the_sync_as_a_serial_one_does(
     assert result.exit_code == EXIT_USAGE
     assert "note.md.j2" in result.stderr and f"line {line}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_process_with_other_threads_is_not_forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(prerender.WORKERS_ENV, "2")
+    assert prerender.worker_count(10_000) == 2
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait)  # as the daemon's watcher thread
+    watcher.start()
+    try:
+        assert prerender.worker_count(10_000) == 0
+    finally:
+        stop.set()
+        watcher.join()
 
 
 @pytest.mark.parametrize(

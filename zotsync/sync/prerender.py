@@ -13,8 +13,10 @@ and copies every image, in the same order as a serial pass, so the crash argumen
 that died) comes back empty, and the parent renders that note itself. It then fails exactly as a
 serial pass would, with the same message and exit code.
 
-Forking is used on Linux, where ``fork`` is safe and a worker can be tied to its parent's life
-(it must not outlive a killed sync: it holds the vault lock it inherited). Elsewhere, with one usable core, for a dry run, or for fewer than
+Forking is used on Linux, where a worker can be tied to its parent's life (it must not outlive a
+killed sync: it holds the vault lock it inherited), and only by a process with no other thread
+(the command line's sync; not the daemon, whose watcher threads hold locks a child would
+inherit). Elsewhere, with one usable core, for a dry run, or for fewer than
 :data:`MIN_NOTES` new notes (the fork and the pipes cost more than they save), the pass renders
 serially, as it always did. ``ZOTSYNC_RENDER_WORKERS`` sets the number of workers: ``0`` turns
 the pool off, and the tests use it to make small passes take the forked path.
@@ -26,6 +28,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -117,6 +120,10 @@ def worker_count(notes: int) -> int:
     """How many workers to fork for ``notes`` new notes (0: render in this process)."""
     if not sys.platform.startswith("linux"):
         return 0  # fork is safe, and PR_SET_PDEATHSIG exists, on Linux only
+    if threading.active_count() > 1:
+        # a child forked from a process with other threads (the daemon's watcher) inherits
+        # their locks as they were at the fork, held or not: render here instead
+        return 0
     wanted = os.environ.get(WORKERS_ENV, "").strip()
     if wanted:
         try:
@@ -155,7 +162,9 @@ class Prerendered:
     worker renders from becomes its own copy. One set of workers rendering a whole library
     would end up holding a copy of it each (1.3 GB for three processes at 40,000 items). So a
     set of workers renders about one :data:`WAVES`-th of the notes, then exits, and the next
-    chunks go to a fresh fork, which shares the parent's memory again.
+    chunks go to a fresh fork, which shares the parent's memory again. (Those later forks are
+    made while the previous executor's two helper threads still wait on its pipes: they hold
+    only that executor's queue locks, which no renderer takes.)
     """
 
     def __init__(self, keys: Sequence[str], render: Render, workers: int) -> None:
