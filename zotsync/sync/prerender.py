@@ -7,9 +7,9 @@ a rendering reads is settled (the library, the link contexts, the templates, the
 annotation images). They inherit all of it copy-on-write, so only keys go out and finished note
 text comes back, in the order the actions will ask for it.
 
-Nothing else moves to the workers. The parent still writes every file, records every state row
-and copies every image, in the same order as a serial pass, so the crash argument of
-:mod:`zotsync.sync` is untouched. A rendering that fails in a worker (a template error, a worker
+Nothing else moves to the workers. The parent still writes every file and records every state
+row, in the same order as a serial pass, and copies every image (all before the fork, as the
+renderings embed their paths), so the crash argument of :mod:`zotsync.sync` is untouched. A rendering that fails in a worker (a template error, a worker
 that died) comes back empty, and the parent renders that note itself. It then fails exactly as a
 serial pass would, with the same message and exit code.
 
