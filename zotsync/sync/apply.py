@@ -122,7 +122,12 @@ class NoteWriter:
             if folder not in self._made_dirs:  # a first sync creates 10,000 notes in one
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._made_dirs.add(folder)
-            batch.add(path, rendered.new_note_text().encode("utf-8"))
+            data = rendered.new_note_text().encode("utf-8")
+            try:
+                batch.add(path, data)
+            except FileNotFoundError:  # the folder was removed during the pass: made again
+                path.parent.mkdir(parents=True, exist_ok=True)
+                batch.add(path, data)
         else:
             sig = self._write(target, rendered.new_note_text(), None)
         state.path = target

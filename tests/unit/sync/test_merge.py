@@ -1,13 +1,19 @@
-"""The pure merge, row by row of its table, and the user-text guarantee as a property."""
+"""The pure merge, row by row of its table, and the user-text guarantee as a property; and
+the writer that creates a note from a rendering."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zotsync.render.note import RenderedNote
 from zotsync.state.db import ItemState
+from zotsync.sync.apply import NoteWriter
 from zotsync.sync.merge import merge_note
+from zotsync.vault.atomic import BatchCreate, FileSig
 from zotsync.vault.regions import fm_hashes, parse_note, text_hash, user_segments
 
 
@@ -101,3 +107,18 @@ def test_user_text_outside_the_regions_survives_every_merge(
     merge = _merge(note, _rendered("New abstract."), state)
     assert user_segments(merge.text) == user_segments(note)
     assert ("Edited by me." in merge.text) == edit
+
+
+def test_a_notes_folder_removed_during_a_pass_is_made_again(tmp_path: Path) -> None:
+    """``NoteWriter.create`` makes a folder once per pass; if the user removes it meanwhile,
+    the next new note makes it again instead of failing."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    writer, batch = NoteWriter(vault), BatchCreate()
+    rendered = _rendered("An abstract.")
+    writer.create(ItemState(library="user", key="K1"), rendered, "Papers/One.md", batch)
+    batch.commit()
+    shutil.rmtree(vault / "Papers")
+    writer.create(ItemState(library="user", key="K2"), rendered, "Papers/Two.md", batch)
+    assert isinstance(batch.commit()[vault / "Papers" / "Two.md"], FileSig)
+    assert (vault / "Papers" / "Two.md").read_text("utf-8") == rendered.new_note_text()
