@@ -43,7 +43,7 @@ from zotsync.sources.web import (
     parse_library,
 )
 from zotsync.sources.zotero_http import until_stable
-from zotsync.sources.zotero_json import JsonObj, data_of, library_from_objects
+from zotsync.sources.zotero_json import JsonObj, data_of, library_from_objects, tree_place
 
 DEFAULT_LOCAL_URL = "http://127.0.0.1:23119/api"
 LEGACY = "legacy"  # partition of Zotero 7–9, which sends no server id
@@ -77,7 +77,7 @@ class LocalSource:
         kind, lib_id = parse_library(library)
         self.prefix = f"{kind}/{lib_id if lib_id is not None else 0}"
         self.base_url = base_url or os.environ.get("ZOTSYNC_ZOTERO_LOCAL_URL") or DEFAULT_LOCAL_URL
-        self.cache = ObjectCache(Path(cache_dir) / "local-cache.sqlite")
+        self.cache = ObjectCache(Path(cache_dir) / "local-cache.sqlite", tree_place)
         self._sleep = sleep
         self.server_id: str | None = None
 

@@ -46,7 +46,7 @@ from zotsync.sources.zotero_http import (
     envelope_data,
     until_stable,
 )
-from zotsync.sources.zotero_json import library_from_objects
+from zotsync.sources.zotero_json import library_from_objects, tree_place
 
 __all__ = [
     "BATCH",
@@ -103,7 +103,7 @@ class WebSource:
         self._kind, self._id = parse_library(library)
         self.__key = find_api_key(api_key)
         self.base_url = base_url or os.environ.get("ZOTSYNC_ZOTERO_API_URL") or DEFAULT_API_URL
-        self.cache = ObjectCache(Path(cache_dir) / "web-cache.sqlite")
+        self.cache = ObjectCache(Path(cache_dir) / "web-cache.sqlite", tree_place)
         self.collections = list(collections)
         self._sleep = sleep
         self._memo: tuple[tuple[str, str | None], Library] | None = None

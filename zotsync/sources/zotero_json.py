@@ -69,6 +69,24 @@ def is_trashed(data: Mapping[str, Any]) -> bool:
     return bool(data.get("deleted")) and data.get("deleted") not in ("0", "false")
 
 
+def tree_place(obj: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """``(parent key, whether it is a live top-level item)`` of an item object (envelope or
+    ``data``). A top-level item is not in the trash, has no parent and is a regular item or an
+    attachment (a standalone PDF is a paper, see ``sources/standalone.py``), never a note or an
+    annotation. The one rule for :func:`items_from_objects` and for the object cache's tree
+    columns (``state/object_cache.py``)."""
+    data = data_of(obj)
+    parent = str(data.get("parentItem") or "") or None
+    item_type = data.get("itemType")
+    top = (
+        not is_trashed(data)
+        and parent is None
+        and bool(item_type)
+        and item_type not in ("note", "annotation")
+    )
+    return parent, top
+
+
 def citekey_from_extra(extra: str) -> str:
     """A pinned Better BibTeX key from an Extra line ``Citation Key: x`` (or legacy ``bibtex:``)."""
     match = _CITEKEY_LINE.search(extra or "")
@@ -249,13 +267,7 @@ def items_from_objects(
     trashed = {k for k, d in by_key.items() if is_trashed(d)}
     top: dict[str, Item] = {}
     for key, data in by_key.items():
-        if (
-            key in trashed
-            or data.get("parentItem")
-            or data.get("itemType") in ("note", "annotation")
-        ):
-            continue  # a top-level attachment is a paper (sources/standalone.py)
-        if not data.get("itemType"):
+        if not tree_place(data)[1]:
             continue
         item = parse_item(data, ref)
         item.collections = [c for c in item.collections if c in colls]

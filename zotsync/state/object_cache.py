@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -17,22 +17,10 @@ from typing import Any
 from zotsync.state.migrations import ensure_cache_table
 from zotsync.vault.confine import check_write
 
-
-def tree_columns(kind: str, data: dict[str, Any]) -> tuple[str | None, int]:
-    """``(parent key, 1 when a live top-level item)`` of one object, the rule of
-    :func:`zotsync.sources.zotero_json.items_from_objects`: a top-level item is not in the
-    trash, has no parent, and is not a note or an annotation. Kept beside the JSON so what
-    changed can be told without decoding it (:mod:`zotsync.sources.api_changes`)."""
-    if kind != "item":
-        return None, 0
-    if isinstance(data.get("data"), dict):  # an envelope: its data is what counts
-        data = data["data"]
-    parent = str(data.get("parentItem") or "") or None
-    deleted = data.get("deleted")
-    trashed = bool(deleted) and deleted not in ("0", "false")
-    itype = data.get("itemType")
-    top = not trashed and parent is None and bool(itype) and itype not in ("note", "annotation")
-    return parent, int(top)
+#: an item object's ``(parent key, whether it is a live top-level item)``; the rule is the
+#: sources' (``zotero_json.tree_place``), kept beside the JSON so what changed can be told
+#: without decoding it (:mod:`zotsync.sources.api_changes`)
+TreePlace = Callable[[dict[str, Any]], tuple[str | None, bool]]
 
 
 class ObjectCache:
@@ -41,24 +29,30 @@ class ObjectCache:
     SQLite gives the atomic commit for free: a crash mid-write leaves the previous state.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, place: TreePlace) -> None:
         check_write(path)  # .zotsync/cache/ must not lead out of the vault
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._place = place
         with closing(self._connect()) as db, db:
             ensure_cache_table(db, "object_cache")
             if "parent" not in {r[1] for r in db.execute("PRAGMA table_info(objects)")}:
                 self._add_tree_columns(db)
 
-    @staticmethod
-    def _add_tree_columns(db: sqlite3.Connection) -> None:
+    def _tree_columns(self, kind: str, data: dict[str, Any]) -> tuple[str | None, int]:
+        if kind != "item":
+            return None, 0
+        parent, top = self._place(data)
+        return parent, int(top)
+
+    def _add_tree_columns(self, db: sqlite3.Connection) -> None:
         """A cache written before the tree columns: add them, filled from the JSON (once)."""
         db.execute("ALTER TABLE objects ADD COLUMN parent TEXT")
         db.execute("ALTER TABLE objects ADD COLUMN top INTEGER NOT NULL DEFAULT 0")
         rows = db.execute("SELECT rowid, kind, data FROM objects").fetchall()
         db.executemany(
             "UPDATE objects SET parent = ?, top = ? WHERE rowid = ?",
-            [(*tree_columns(kind, json.loads(data)), rowid) for rowid, kind, data in rows],
+            [(*self._tree_columns(kind, json.loads(data)), rowid) for rowid, kind, data in rows],
         )
 
     def _connect(self) -> sqlite3.Connection:
@@ -126,7 +120,7 @@ class ObjectCache:
                 "INSERT OR REPLACE INTO objects (part, kind, key, version, data, parent, top) "
                 "VALUES (?,?,?,?,?,?,?)",
                 [(part, kind, d["key"], int(d.get("version") or 0), json.dumps(d),
-                  *tree_columns(kind, d)) for kind, d in upserts],
+                  *self._tree_columns(kind, d)) for kind, d in upserts],
             )  # fmt: skip
             db.executemany(
                 "DELETE FROM objects WHERE part=? AND kind=? AND key=?",

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from zotsync.sources.zotero_json import tree_place
 from zotsync.state.object_cache import ObjectCache
 
 OBJECTS = [
@@ -26,7 +27,7 @@ CHILDREN = [("ANNOT001", "ATTACH01", 5), ("ATTACH01", "PAPER001", 4)]
 
 
 def test_written_objects_know_their_tree(tmp_path: Path) -> None:
-    cache = ObjectCache(tmp_path / ".zotsync" / "cache" / "web.sqlite")
+    cache = ObjectCache(tmp_path / ".zotsync" / "cache" / "web.sqlite", tree_place)
     cache.commit("users/1", upserts=[("item", d) for d in OBJECTS])
     tops, children = cache.trees("users/1")
     assert sorted(tops) == TOPS and sorted(children) == CHILDREN
@@ -52,5 +53,5 @@ def test_a_cache_from_before_the_tree_columns_is_filled_from_its_json(tmp_path: 
     )
     conn.commit()
     conn.close()
-    tops, children = ObjectCache(path).trees("users/1")
+    tops, children = ObjectCache(path, tree_place).trees("users/1")
     assert sorted(tops) == TOPS and sorted(children) == CHILDREN
