@@ -98,11 +98,15 @@ class RenderedNote:
 
     def new_note_text(self) -> str:
         """The whole text of a note created for the first time."""
+        return self.frontmatter_block() + self.body
+
+    def frontmatter_block(self) -> str:
+        """The owned frontmatter as a new note's YAML block, ``---`` lines included."""
         lines = ["---\n"]
         for key, value in self.frontmatter.items():
             lines.append(dump_value(key, value) + "\n")
         lines.append("---\n")
-        return "".join(lines) + self.body
+        return "".join(lines)
 
     def region_hashes(self) -> dict[str, str]:
         """Each region's hash as recorded for a note that holds this rendering as it is."""

@@ -68,13 +68,13 @@ _render: Render | None = None
 
 @dataclass(slots=True)
 class ReadyNote(RenderedNote):
-    """A rendering made by a worker, which also joined the note's text and hashed its parts."""
+    """A rendering made by a worker, which also wrote its frontmatter block and hashed its parts."""
 
-    text: str = ""
+    block: str = ""
     hashes: tuple[dict[str, str], dict[str, str]] = ({}, {})
 
-    def new_note_text(self) -> str:
-        return self.text
+    def frontmatter_block(self) -> str:
+        return self.block
 
     def region_hashes(self) -> dict[str, str]:
         return self.hashes[0]
@@ -92,9 +92,8 @@ def _render_one(key: str) -> Rendered:
         assert _render is not None
         rendered = _render(key)
         hashes = (rendered.region_hashes(), rendered.frontmatter_hashes())
-        text = rendered.new_note_text()
-        # the body is in the text already: not sent twice
-        return key, ReadyNote(rendered.frontmatter, rendered.regions, "", text, hashes)
+        block = rendered.frontmatter_block()
+        return key, ReadyNote(rendered.frontmatter, rendered.regions, rendered.body, block, hashes)
     except Exception:
         return key, None
 
