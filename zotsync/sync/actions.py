@@ -78,6 +78,8 @@ class ActionRunner:
         """Carry out ``actions`` in order (full and incremental passes alike): new notes land
         in batches, and a stop request ends the pass between two actions, never inside one."""
         total = len(actions)
+        if self.progress:
+            self.progress(0, total)  # the actions are decided (the daemon's "plan" stage)
         with self._prerendering(actions, inputs, options):
             for n, action in enumerate(actions, 1):
                 if self.stop is not None and self.stop.is_set():

@@ -241,8 +241,6 @@ class Engine(ActionRunner):
         if not options.dry_run:
             self.state.journal_renames(library_label, planned_renames(actions, placements))
         items = {i.key: i for i in library.items}
-        if self.progress:
-            self.progress(0, len(actions))  # the actions are decided (the daemon's "plan" stage)
         inputs = PassInputs(items, states, placements, contexts, hashes, writer)
         self.run_actions(actions, inputs, options, result)
         if not options.dry_run:
