@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -139,6 +139,13 @@ class Position(Mapping[str, object]):
     def __getitem__(self, key: str) -> object:
         return self._data()[key]
 
+    @property
+    def raw(self) -> str:
+        """The position as compact JSON text (what Zotero stores)."""
+        if isinstance(self._raw, str):
+            return self._raw
+        return json.dumps(self._raw, separators=(",", ":")) if self._raw else ""
+
     def as_dict(self) -> dict[str, object]:
         """A plain dict, parsed once (``dict(position)`` would parse once per key)."""
         return dict(self._data())
@@ -199,7 +206,8 @@ class Attachment:
     content_type: str = ""
     path: str = ""
     url: str = ""
-    annotations: list[Annotation] = field(default_factory=list)
+    #: in reading order; sources hand a packed, read-only sequence (``sources.packed``)
+    annotations: Sequence[Annotation] = field(default_factory=list)
     date_added: str = ""
 
     @property

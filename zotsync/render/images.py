@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from zotsync.errors import ConfigError
 from zotsync.model import Item
+from zotsync.sources.packed import has_image_annotations
 from zotsync.vault.atomic import file_sig, write_atomic
 from zotsync.vault.confine import confine
 
@@ -79,7 +80,7 @@ def copy_annotation_images(
     whose render exists, whether it was copied now or was already there. Annotations without
     a render are left out.
     """
-    if not any(a.type in ("image", "ink") for att in item.attachments for a in att.annotations):
+    if not any(has_image_annotations(att.annotations) for att in item.attachments):
         return {}  # most items: no folder to resolve, nothing to stat
     target, rel_folder = vault_folder(vault, folder)
     root = vault.resolve()

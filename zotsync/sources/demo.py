@@ -63,6 +63,7 @@ from typing import Any, Literal
 
 from zotsync import model
 from zotsync.errors import SourceUnavailable
+from zotsync.sources.packed import pack
 from zotsync.sources.zotero_json import (
     parse_annotation,
     parse_attachment,
@@ -197,13 +198,15 @@ def _attachment(raw: Mapping[str, Any]) -> model.Attachment:
     keys and a ``path`` given whole: renamed, they go through the API readers, so the demo can
     never read a child differently from the web and local sources."""
     attachment = parse_attachment({"linkMode": "imported_file", **raw})
+    annotations = []
     for entry in raw.get("annotations", []):
         data = {_ANNOTATION_KEYS.get(k, k): v for k, v in entry.items()}
         data.setdefault("dateModified", entry.get("dateAdded", ""))
         annotation = parse_annotation(data)
         if annotation is None:
             raise ValueError(f"annotation {entry.get('key')!r} has an unknown type")
-        attachment.annotations.append(annotation)
+        annotations.append(annotation)
+    attachment.annotations = pack(annotations)
     return attachment
 
 

@@ -40,6 +40,7 @@ from zotsync.model import (
     with_base_fields,
 )
 from zotsync.sources import NO_HOOKS, ChangeHooks, Delta, partial_delta
+from zotsync.sources.packed import NONE
 from zotsync.sources.selection import select_collections
 from zotsync.sources.sqlite_changes import (
     decode_token,
@@ -276,7 +277,7 @@ class SqliteSource:
                     content_type=str(ctype or ""),
                     path=str(path or ""),
                     url=own.get("url", ""),
-                    annotations=annotations.get(item_id, []),
+                    annotations=annotations.get(item_id, NONE),
                     date_added=own_meta[2],
                 )
             )

@@ -27,11 +27,12 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
-from zotsync.model import Annotation, AnnotationType, Creator, Position, Tag
+from zotsync.model import AnnotationType, Creator, Position, Tag
 from zotsync.model import Collection as ZCollection
+from zotsync.sources.packed import AnnotationRow, PackedAnnotations
 
 ANNOTATION_TYPES: dict[int, AnnotationType] = {
     1: "highlight",
@@ -286,49 +287,56 @@ def read_annotations(
     tags: dict[int, list[Tag]],
     *,
     only: bool = False,
-) -> dict[int, list[Annotation]]:
-    """Annotations by attachment itemID, each list in reading order (``sortIndex``)."""
+) -> dict[int, PackedAnnotations]:
+    """Annotations by attachment itemID, each in reading order (``sortIndex``) and packed.
+
+    Rows come grouped by attachment, so each attachment's annotations are packed as soon as its
+    last row is read: a library's annotations never all exist as objects at once (nor as
+    :class:`Annotation` objects at all: they are packed from plain rows).
+    """
     if "itemAnnotations" not in schema.tables:
         return {}
     cols = columns(conn, "itemAnnotations")
     hidden = schema.hidden
     kinds = ANNOTATION_TYPES
     colors: dict[str, str] = {}  # a handful of values, 75,000 copies: share one string each
-    out: dict[int, list[Annotation]] = defaultdict(list)
+    out: dict[int, PackedAnnotations] = {}
+    group: list[AnnotationRow] = []
+    by_sort = itemgetter(6)
+
+    def close(parent: int) -> None:
+        group.sort(key=by_sort)  # stable: ties keep itemID order
+        out[parent] = PackedAnnotations.of_rows(group)
+        group.clear()
+
+    current = None
     for row in conn.execute(
         "SELECT a.itemID, i.key, i.dateAdded, i.dateModified, a.parentItemID, a.type, "
         f"{_col(cols, 'authorName')}, a.text, a.comment, a.color, a.pageLabel, a.sortIndex, "
         f"a.position, {_col(cols, 'isExternal')} FROM itemAnnotations a "
         "CROSS JOIN items i ON i.itemID = a.itemID"  # scan annotations, look items up by rowid
         + _only("a.itemID", only)
-        + " ORDER BY a.itemID"
+        + " ORDER BY a.parentItemID, a.itemID"
     ):
         item_id, key, added, modified, parent, atype, author, text, comment = row[:9]
         if parent not in parents or item_id in hidden:
             continue
+        if parent != current:
+            if current is not None:
+                close(current)
+            current = parent
         color, label, sort, pos, ext = row[9:]
         color = colors.setdefault(color, color) if color else "#ffd400"
         added_iso = iso_time(added)  # usually equal to the modified time: one string for both
-        out[parent].append(
-            Annotation(
-                key=key,
-                type=kinds.get(atype, "highlight"),
-                text=text or "",
-                comment=comment or "",
-                color=color,
-                page_label=label or "",
-                sort_index=sort or "",
-                position=Position(pos) if isinstance(pos, str) else parse_position(pos),
-                author=author or "",
-                tags=tags.get(item_id, []),
-                date_added=added_iso,
-                date_modified=added_iso if modified == added else iso_time(modified),
-                is_external=bool(ext),
-            )
-        )
-    by_sort = attrgetter("sort_index")
-    for in_order in out.values():
-        in_order.sort(key=by_sort)  # stable: ties keep itemID order
+        position = pos if isinstance(pos, str) else Position(parse_position(pos)).raw
+        group.append((
+            key, kinds.get(atype, "highlight"), text or "", comment or "", color, label or "",
+            sort or "", position, author or "",
+            tuple((t.name, t.auto) for t in tags.get(item_id, ())),
+            added_iso, added_iso if modified == added else iso_time(modified), bool(ext),
+        ))  # fmt: skip
+    if current is not None:
+        close(current)
     return out
 
 

@@ -38,6 +38,7 @@ from zotsync.model import (
     Tag,
     with_base_fields,
 )
+from zotsync.sources.packed import pack
 
 JsonObj = dict[str, Any]
 
@@ -288,6 +289,7 @@ def items_from_objects(
                           _str(data, "dateModified"), parse_tags(data.get("tags")))
             )  # fmt: skip
         item.version = max(item.version, _version(data))
+    found: dict[str, list[Annotation]] = {}
     for key, data in by_key.items():
         parent = str(data.get("parentItem") or "")
         if data.get("itemType") != "annotation" or key in trashed or parent not in attachments:
@@ -295,11 +297,13 @@ def items_from_objects(
         annotation = parse_annotation(data)
         owner = top[by_key[parent].get("parentItem") or parent]
         if annotation is not None:
-            attachments[parent].annotations.append(annotation)
+            found.setdefault(parent, []).append(annotation)
             owner.version = max(owner.version, _version(data))
+    for parent, in_any_order in found.items():
+        attachments[parent].annotations = pack(
+            sorted(in_any_order, key=lambda a: (a.sort_index, a.key))
+        )
     for item in top.values():
         item.attachments.sort(key=lambda a: (a.date_added, a.key))
         item.notes.sort(key=lambda n: (n.date_added, n.key))
-        for att in item.attachments:
-            att.annotations.sort(key=lambda a: (a.sort_index, a.key))
     return top

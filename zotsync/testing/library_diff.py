@@ -28,7 +28,11 @@ def library_differences(
             out["attachments"] = [clean(a, "Attachment") for a in out.get("attachments", [])]
             out["notes"] = [clean(n, "ChildNote") for n in out.get("notes", [])]
         if cls == "Attachment" and "annotations" in out:
-            out["annotations"] = [clean(a, "Annotation") for a in out["annotations"]]
+            # a source's packed annotations are a sequence that ``asdict`` leaves as it is
+            out["annotations"] = [
+                clean(a if isinstance(a, dict) else asdict(a), "Annotation")
+                for a in out["annotations"]
+            ]
         return out
 
     problems: list[str] = []
