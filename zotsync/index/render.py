@@ -23,6 +23,7 @@ names and trailing dots are avoided). Two names that end up equal up to case get
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -248,7 +249,9 @@ def paper_groups(
 
 
 def _mermaid_label(title: str) -> str:
+    # ``%%`` starts a Mermaid comment wherever it stands, which would cut the chart's line
     text = " ".join(title.split()).replace('"', "#quot;").replace("`", "'")
+    text = re.sub(r"%{2,}", "%", text)
     return text if len(text) <= 60 else text[:59].rstrip() + "…"
 
 

@@ -65,8 +65,9 @@ def plan_note_path(week: str) -> str:
 
 
 def _gantt_name(title: str) -> str:
-    """A task name Mermaid accepts: no ``:``/``;``/``#`` (they end or escape a task)."""
-    name = re.sub(r"[:;#`\"\n\r\t]+", " ", title)
+    """A task name Mermaid accepts: no ``:``/``;``/``#`` (they end or escape a task), no
+    ``%%`` (a comment, wherever it stands)."""
+    name = re.sub(r"%{2,}", "%", re.sub(r"[:;#`\"\n\r\t]+", " ", title))
     name = " ".join(name.split()) or "paper"
     return name if len(name) <= 50 else name[:49].rstrip() + "…"
 

@@ -16,6 +16,7 @@ only those files and decides precisely, as before.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -24,6 +25,7 @@ from zotsync.state.db import StateDB
 from zotsync.state.links import VaultLinks
 from zotsync.vault.scan import markdown_entries
 
+log = logging.getLogger(__name__)
 _WIKI = re.compile(r"\[\[([^\[\]\n]+?)\]\]")
 _MD_DEST = re.compile(r"\]\([ \t]*(<[^<>\n]*>|[^\s()<>]+(?:\([^\s()<>]*\)[^\s()<>]*)*)")
 
@@ -72,6 +74,7 @@ def refresh(vault: Path, state: StateDB) -> int:
             except (OSError, UnicodeDecodeError):
                 text = ""
             index.record(path, now[path], link_names(text))
+    log.debug("link index: %d of %d files read again, %d gone", len(stale), len(now), len(gone))
     return len(stale)
 
 

@@ -119,12 +119,13 @@ def test_papers_md_groups_by_top_level_collection_with_a_references_first_roadma
 def test_roadmap_breaks_citation_cycles_by_year_and_escapes_labels() -> None:
     papers = [
         p("NEW", 2019, refs=("OLD",)),
-        PaperInfo("OLD", 'A "quoted" `title`', "Old", "Papers/Old.md", year=2015,
+        PaperInfo("OLD", 'A "quoted" `title` at 100%%', "Old", "Papers/Old.md", year=2015,
                   references=("NEW",)),
     ]  # fmt: skip
     text = roadmap(papers)
     assert text.index("[[Old|") < text.index("[[Paper NEW]]")
-    assert "[\"A #quot;quoted#quot; 'title'\"]" in text
+    assert "[\"A #quot;quoted#quot; 'title' at 100%\"]" in text  # ``%%`` opens a comment
+    assert "%%" not in text
     assert all(re.fullmatch(r"n\d+", node) for node in re.findall(r"^\s+(\S+)\[", text, re.M))
 
 

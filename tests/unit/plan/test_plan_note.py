@@ -57,6 +57,16 @@ def test_region_has_checkbox_lines_in_reading_order_and_a_gantt_chart() -> None:
     assert region.endswith("```\n")
 
 
+def test_a_double_percent_in_a_title_cannot_comment_out_a_task() -> None:
+    ps = papers()
+    ps[2] = PaperInfo("C", "Cut 50%% of the %%%weights", "GPT", "Papers/GPT.md",
+                      tags=("nlp",), year=2018, date_added="2025-01-01")  # fmt: skip
+    _, region = render(ps)
+    chart = region[region.index("```mermaid") :]
+    assert "%%" not in chart
+    assert "    Cut 50% of the %weights :p3, 2026-11-26 19:00, 60m" in chart.splitlines()
+
+
 def test_rerendering_the_same_plan_gives_the_same_bytes() -> None:
     _, first = render(papers())
     _, second = render(list(reversed(papers())))

@@ -105,8 +105,8 @@ def test_the_sqlite_source_packs_each_attachment_in_reading_order(
                 (parent, sort, item_id),
             )
     want: dict[str, list[str]] = {}
-    for item_id, parent, sort in conn.execute(
-        "SELECT a.itemID, p.key, a.sortIndex FROM itemAnnotations a "
+    for item_id, parent in conn.execute(
+        "SELECT a.itemID, p.key FROM itemAnnotations a "
         "JOIN items p ON p.itemID = a.parentItemID ORDER BY a.sortIndex, a.itemID"
     ):
         key = conn.execute("SELECT key FROM items WHERE itemID = ?", (item_id,)).fetchone()[0]
