@@ -216,6 +216,9 @@ def test_papers_folder_symlinked_out_of_the_vault_is_refused(
     report = sync_memory(vault, memory_source)
     assert report.result.created == 0 and report.result.failed == 3
     assert list(outside.iterdir()) == []
+    # one cause, told once: not one identical line per note
+    (line,) = report.result.grouped_errors()
+    assert line.startswith("3 notes: refusing to write") and "outside the vault" in line
 
 
 def _break_template(vault: Path) -> Path:

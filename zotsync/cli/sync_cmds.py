@@ -230,7 +230,7 @@ def sync_cmd(
                 f"conflict: {path} — your edit to a managed region was kept; "
                 "zotsync's version is beside it"
             )
-        for error in result.errors:
+        for error in result.grouped_errors():
             click.echo(f"failed: {error}", err=True)
         if report.refs_pending:
             ctx.out(f"references pending for {report.refs_pending} items (fetched on a later run)")

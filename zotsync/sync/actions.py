@@ -69,6 +69,7 @@ class ActionRunner:
     _retired: dict[str, str]
     _landed: set[str]
     _pending_writes: dict[str, dict[str, str]]
+    _logged: set[str]  # failure messages already logged as warnings in this pass
     stop: threading.Event | None
     progress: Callable[[int, int], None] | None
 
@@ -228,8 +229,13 @@ class ActionRunner:
             stop_on_disk_error(exc)  # a full or read-only disk stops the pass: one message
             result.failed += 1
             message = exc.message if isinstance(exc, ZotsyncError) else str(exc)
+            # a cause shared by every note (a folder leading out of the vault) is logged once
+            log.log(
+                logging.DEBUG if message in self._logged else logging.WARNING,
+                "%s: %s", action.path or action.key, message,
+            )  # fmt: skip
+            self._logged.add(message)
             result.errors.append(f"{action.path or action.key}: {message}")
-            log.warning("%s: %s", action.path or action.key, message)
             if isinstance(exc, NoteError) and exc.fix:
                 result.errors[-1] += f" (fix: {exc.fix})"
 

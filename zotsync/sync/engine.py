@@ -85,6 +85,7 @@ class Engine(ActionRunner):
         self._retired: dict[str, str] = {}  # retired key -> the key that adopted its note
         self._landed: set[str] = set()
         self._pending_writes: dict[str, dict[str, str]] = {}
+        self._logged: set[str] = set()
         self.vault = vault
         self.config = config
         self.state = state

@@ -79,6 +79,31 @@ class SyncResult:
     #: and indexes need not read them back; kept as short strings for memory's sake
     written_frontmatter: dict[str, tuple[str, str]] = field(default_factory=dict)
 
+    def grouped_errors(self, at_least: int = 3) -> list[str]:
+        """:attr:`errors` for a person to read: one line per message that ``at_least`` notes
+        share (``40 notes: <message> (KEY1, KEY2, KEY3, …)``), the rest as they are.
+
+        A cause outside the notes (a notes folder that leads out of the vault) fails every
+        note the same way; forty identical lines would hide any other error among them.
+        """
+        subjects: dict[str, list[str]] = {}
+        for error in self.errors:
+            subject, sep, message = error.partition(": ")
+            if sep:
+                subjects.setdefault(message, []).append(subject)
+        out: list[str] = []
+        shown: set[str] = set()
+        for error in self.errors:
+            subject, sep, message = error.partition(": ")
+            many = subjects.get(message, []) if sep else []
+            if len(many) < at_least:
+                out.append(error)
+            elif message not in shown:
+                shown.add(message)
+                named = ", ".join(many[:3]) + (", …" if len(many) > 3 else "")
+                out.append(f"{len(many)} notes: {message} ({named})")
+        return out
+
     def counts(self) -> dict[str, int]:
         keys = (
             "created",
