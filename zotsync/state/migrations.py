@@ -188,6 +188,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     ("0010-reference-mentions", REF_MENTIONS_TABLE),
+    (
+        "0011-items-by-path",
+        # the item whose note is at a path: asked per rewritten file by a rename's link rewrite
+        # and per vault event by the daemon (is this zotsync's own write?); without an index
+        # each question read the whole table (14 ms at 10,000 items, 60 ms at 40,000)
+        "CREATE INDEX items_path ON items (library, path);",
+    ),
 ]
 
 

@@ -81,3 +81,19 @@ def test_paper_queries_round_trip(tmp_path: Path) -> None:
         assert index_note_paths(db) == {"Papers.md"}
     finally:
         db.close()
+
+
+def test_finding_the_item_at_a_path_uses_an_index(tmp_path: Path) -> None:
+    """Asked per rewritten file and per daemon event: a table scan each grew with the library."""
+    db = StateDB(tmp_path / "state.sqlite")
+    try:
+        for sql in (
+            "SELECT key FROM items WHERE library = ? AND path = ?",
+            "SELECT mtime_ns, size, ino FROM items WHERE path = ? AND library = ?",
+        ):
+            plan = " ".join(
+                str(r) for r in db.conn.execute(f"EXPLAIN QUERY PLAN {sql}", ("a", "b"))
+            )
+            assert "items_path" in plan, plan
+    finally:
+        db.close()
