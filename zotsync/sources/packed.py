@@ -3,9 +3,10 @@
 Annotations are most of a big library's memory: at 10,000 items the generated library has
 76,000 of them, and as objects (an :class:`~zotsync.model.Annotation`, its ``Position``, an
 empty tag list and seven small strings each) they took 53 MB of the model's 88 MB. Packed as
-pickled tuples, one bytes object per attachment, they take 19 MB. Only two readers ever look at
-them: the renderer, once per note, and the image copier, which needs to know only whether
-there are image or ink annotations (kept beside the bytes, so it never unpacks).
+pickled tuples compressed with zlib, one bytes object per attachment, they take 6.5 MB (the
+formats measured are in ``docs/performance.md``). Only two readers ever look at them: the
+renderer, once per note, and the image copier, which needs to know only whether there are
+image or ink annotations (kept beside the bytes, so it never unpacks).
 
 A :class:`PackedAnnotations` is a read-only sequence equal to the list it was made from, so
 rendering, comparing and hashing treat it like that list. Sources pack what they read; a
@@ -33,6 +34,7 @@ AnnotationRow = tuple[
 
 
 def row_of(ann: Annotation) -> AnnotationRow:
+    """``ann`` as the plain row it is packed as (plain values pickle small and fast)."""
     position = ann.position
     raw = position.raw if isinstance(position, Position) else Position(position).raw
     tags = tuple((t.name, t.auto) for t in ann.tags)
@@ -51,7 +53,7 @@ def _annotation(row: AnnotationRow) -> Annotation:
 
 
 class PackedAnnotations(Sequence[Annotation]):
-    """Annotations in reading order, stored as the pickle of one tuple of plain values each."""
+    """Annotations in reading order, stored as the compressed pickle of one plain row each."""
 
     __slots__ = ("_blob", "_len", "types")
 
