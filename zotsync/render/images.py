@@ -80,20 +80,23 @@ def copy_annotation_images(
     whose render exists, whether it was copied now or was already there. Annotations without
     a render are left out.
     """
-    if not any(has_image_annotations(att.annotations) for att in item.attachments):
-        return {}  # most items: no folder to resolve, nothing to stat
+    renders = [
+        (ann.key, src)
+        for attachment in item.attachments
+        if has_image_annotations(attachment.annotations)  # most: nothing to unpack or stat
+        for ann in attachment.annotations
+        if ann.type in ("image", "ink")
+        and _KEY.match(ann.key)
+        and (src := cache_path(item, data_dir, ann.key)).is_file()
+    ]
+    if not renders:  # Zotero renders them lazily: often none yet, and no folder to resolve
+        return {}
     target, rel_folder = vault_folder(vault, folder)
     root = vault.resolve()
     paths: dict[str, str] = {}
-    for attachment in item.attachments:
-        for ann in attachment.annotations:
-            if ann.type not in ("image", "ink") or not _KEY.match(ann.key):
-                continue
-            src = cache_path(item, data_dir, ann.key)
-            if not src.is_file():
-                continue
-            copy_file(src, target / f"{ann.key}.png", root)
-            paths[ann.key] = _join(rel_folder, f"{ann.key}.png")
+    for key, src in renders:
+        copy_file(src, target / f"{key}.png", root)
+        paths[key] = _join(rel_folder, f"{key}.png")
     return paths
 
 

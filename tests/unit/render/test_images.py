@@ -12,6 +12,7 @@ from zotsync.model import Annotation, Attachment, ChildNote, Item, LibraryRef
 from zotsync.render import images
 from zotsync.render.annotations import annotation_views, render_annotations
 from zotsync.render.images import copy_annotation_images, note_image_paths
+from zotsync.sources.packed import pack
 from zotsync.vault.confine import OutsideVault
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"fake image body"
@@ -139,6 +140,26 @@ def test_symlinked_folder_leading_out_of_the_vault_is_refused(
     (vault / "Attachments").symlink_to(outside, target_is_directory=True)
     with pytest.raises(OutsideVault):
         copy_annotation_images(item(), data_dir=zotero, vault=vault, folder="Attachments")
+    assert list(outside.iterdir()) == []
+
+
+def test_renders_not_made_yet_leave_the_folder_unresolved(
+    zotero: Path, vault: Path, tmp_path: Path
+) -> None:
+    """Zotero renders image annotations lazily: with none in its cache there is nothing to
+    copy, so the folder is not even resolved (a first sync skips 3,000 resolutions at 10,000
+    items), and a folder that would be refused is only refused once something is copied."""
+    for png in (zotero / "cache" / "library").iterdir():
+        png.unlink()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (vault / "Attachments").symlink_to(outside, target_is_directory=True)
+    packed = item()
+    packed.attachments[0].annotations = pack(packed.attachments[0].annotations)
+    assert copy_annotation_images(packed, data_dir=zotero, vault=vault, folder="Attachments") == {}
+    (zotero / "cache" / "library" / "ANNK2345.png").write_bytes(PNG)
+    with pytest.raises(OutsideVault):
+        copy_annotation_images(packed, data_dir=zotero, vault=vault, folder="Attachments")
     assert list(outside.iterdir()) == []
 
 
