@@ -22,6 +22,8 @@ from typing import Literal
 
 LinkMode = Literal["imported_file", "imported_url", "linked_file", "linked_url", "embedded_image"]
 AnnotationType = Literal["highlight", "underline", "note", "image", "ink", "text"]
+#: annotation types whose rendering is an image (Zotero caches it as a PNG)
+IMAGE_TYPES: frozenset[str] = frozenset({"image", "ink"})
 
 
 #: type-specific field -> base field, per item type (zotero-schema v31/v40). The web API and

@@ -23,7 +23,6 @@ names and trailing dots are avoided). Two names that end up equal up to case get
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -32,7 +31,7 @@ from zotsync.library.papers import CitationGraph, PaperInfo, chrono_key
 from zotsync.library.status import is_status_tag
 from zotsync.vault.names import safe_segment
 from zotsync.vault.regions import neutralise_markers
-from zotsync.vault.safe_links import alias_text, heading_text, wikilink
+from zotsync.vault.safe_links import alias_text, heading_text, mermaid_text, wikilink
 
 INDEX_BEGIN = "%% zotsync:begin index %%"
 INDEX_END = "%% zotsync:end index %%"
@@ -249,9 +248,7 @@ def paper_groups(
 
 
 def _mermaid_label(title: str) -> str:
-    # ``%%`` starts a Mermaid comment wherever it stands, which would cut the chart's line
-    text = " ".join(title.split()).replace('"', "#quot;").replace("`", "'")
-    text = re.sub(r"%{2,}", "%", text)
+    text = mermaid_text(title).replace('"', "#quot;").replace("`", "'")
     return text if len(text) <= 60 else text[:59].rstrip() + "…"
 
 

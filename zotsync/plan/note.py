@@ -27,7 +27,7 @@ from zotsync.library.papers import PaperInfo
 from zotsync.library.weeks import normalize_week, week_days, week_of
 from zotsync.plan.select import PlanChoice
 from zotsync.plan.slots import DAY_NAMES, ScheduledPick, Slot, schedule
-from zotsync.vault.safe_links import alias_text, wikilink
+from zotsync.vault.safe_links import alias_text, mermaid_text, wikilink
 
 PLAN_BEGIN = "%% zotsync:begin plan %%"
 PLAN_END = "%% zotsync:end plan %%"
@@ -65,10 +65,8 @@ def plan_note_path(week: str) -> str:
 
 
 def _gantt_name(title: str) -> str:
-    """A task name Mermaid accepts: no ``:``/``;``/``#`` (they end or escape a task), no
-    ``%%`` (a comment, wherever it stands)."""
-    name = re.sub(r"%{2,}", "%", re.sub(r"[:;#`\"\n\r\t]+", " ", title))
-    name = " ".join(name.split()) or "paper"
+    """A task name Mermaid accepts: no ``:``/``;``/``#`` (they end or escape a task)."""
+    name = mermaid_text(re.sub(r"[:;#`\"]+", " ", title)) or "paper"
     return name if len(name) <= 50 else name[:49].rstrip() + "…"
 
 

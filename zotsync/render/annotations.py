@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from zotsync.model import Annotation, Attachment, Item, LibraryRef, Position
+from zotsync.model import IMAGE_TYPES, Annotation, Attachment, Item, LibraryRef, Position
 from zotsync.vault.safe_links import defuse_links, link_text, safe_target
 
 #: what a Zotero key looks like (8 of [A-Z0-9]); anything else cannot become a block id
@@ -262,7 +262,7 @@ def annotation_views(
             page_index = _page_index(pos)
             page = page_index + 1 if page_index is not None else None
             label = " ".join(ann.page_label.replace("[", "(").replace("]", ")").split())
-            is_image = ann.type in ("image", "ink")
+            is_image = ann.type in IMAGE_TYPES
             image = image_paths.get(ann.key) if is_image else None
             if label:
                 location = f"p. {label}"

@@ -24,7 +24,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from zotsync.errors import ConfigError
-from zotsync.model import Item
+from zotsync.model import IMAGE_TYPES, Item
 from zotsync.sources.packed import has_image_annotations
 from zotsync.vault.atomic import file_sig, write_atomic
 from zotsync.vault.confine import confine
@@ -85,7 +85,7 @@ def copy_annotation_images(
         for attachment in item.attachments
         if has_image_annotations(attachment.annotations)  # most: nothing to unpack or stat
         for ann in attachment.annotations
-        if ann.type in ("image", "ink")
+        if ann.type in IMAGE_TYPES
         and _KEY.match(ann.key)
         and (src := cache_path(item, data_dir, ann.key)).is_file()
     ]

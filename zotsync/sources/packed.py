@@ -20,10 +20,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from typing import overload
 
-from zotsync.model import Annotation, AnnotationType, Position, Tag
-
-#: annotation types whose render is an image file (the image copier looks for these)
-IMAGE_TYPES = frozenset({"image", "ink"})
+from zotsync.model import IMAGE_TYPES, Annotation, AnnotationType, Position, Tag
 
 #: key, type, text, comment, color, page label, sort index, position JSON, author, tags as
 #: (name, auto) pairs, date added, date modified, is external: ``Annotation``'s field order

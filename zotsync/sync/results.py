@@ -86,15 +86,14 @@ class SyncResult:
         A cause outside the notes (a notes folder that leads out of the vault) fails every
         note the same way; forty identical lines would hide any other error among them.
         """
+        parsed = [error.partition(": ") for error in self.errors]
         subjects: dict[str, list[str]] = {}
-        for error in self.errors:
-            subject, sep, message = error.partition(": ")
+        for subject, sep, message in parsed:
             if sep:
                 subjects.setdefault(message, []).append(subject)
         out: list[str] = []
         shown: set[str] = set()
-        for error in self.errors:
-            subject, sep, message = error.partition(": ")
+        for error, (_, sep, message) in zip(self.errors, parsed, strict=True):
             many = subjects.get(message, []) if sep else []
             if len(many) < at_least:
                 out.append(error)

@@ -102,6 +102,12 @@ def alias_text(text: str) -> str:
     return text.replace("|", "-").replace("]", ")").replace("[", "(").replace("%%", "%-%")
 
 
+def mermaid_text(text: str) -> str:
+    """Text for a line of a Mermaid chart: one line, and no ``%%``, which starts a Mermaid
+    comment wherever it stands and would cut the rest of the line (the node or the task)."""
+    return re.sub(r"%{2,}", "%", " ".join(_CONTROL.sub(" ", text).split()))
+
+
 def wikilink(target: str, alias: str | None = None) -> str:
     """``[[target]]`` or ``[[target|alias]]``; the target loses what would end the link."""
     target = re.sub(r"[\[\]|#^]", "", " ".join(_CONTROL.sub(" ", target).split()))
